@@ -1,0 +1,134 @@
+// Start-up and teardown. Each shard thread pins itself, builds its own state (so its
+// memory lands on its NUMA node), joins the mesh, then all meet at a barrier before any
+// loop turns. Teardown mirrors it: leave the loop, meet, destroy the tasks each shard
+// still holds, meet again, then the mesh goes.
+#include "lib/core/runtime.hh"
+
+#include <signal.h>
+
+#include <atomic>
+#include <barrier>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "lib/core/clock.hh"
+#include "lib/core/cross_core.hh"
+#include "lib/core/shard.hh"
+#include "lib/core/spawn.hh"
+#include "lib/core/topology.hh"
+
+namespace sluice {
+namespace {
+
+std::atomic<bool> stop_flag{false};
+std::atomic<bool> running{false};
+
+extern "C" void on_stop_signal(int) { stop_flag.store(true, std::memory_order_relaxed); }
+
+// Installs the stop handlers for the runtime's lifetime and puts the old ones back.
+class signal_guard {
+public:
+    signal_guard() {
+        struct sigaction action {};
+        action.sa_handler = on_stop_signal;
+        sigemptyset(&action.sa_mask);
+        sigaction(SIGINT, &action, &old_int_);
+        sigaction(SIGTERM, &action, &old_term_);
+    }
+    ~signal_guard() {
+        sigaction(SIGINT, &old_int_, nullptr);
+        sigaction(SIGTERM, &old_term_, nullptr);
+    }
+
+private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+};
+
+}  // namespace
+
+void request_stop() noexcept { stop_flag.store(true, std::memory_order_relaxed); }
+
+runtime::runtime(runtime_config config) : config_(std::move(config)) {}
+
+result<int> runtime::run(std::function<task<int>()> main) {
+    if (config_.cpus.empty()) {
+        return error{"no shards configured: give at least one cpu (--cores or --shards)"};
+    }
+    if (running.exchange(true)) {
+        return error{"a sluice runtime is already running in this process; run one at a time"};
+    }
+    struct running_reset {
+        ~running_reset() { running.store(false); }
+    } reset_running;
+
+    auto topo = topology::discover();
+    if (!topo) return topo.failure();
+    const clock_calibration& clock_source = calibrate_clock();
+    if (config_.report_placement) {
+        std::fprintf(stderr, "sluice: clock: %s\n", clock_source.reason.c_str());
+    }
+
+    stop_flag.store(false);
+    signal_guard signals;
+    const unsigned count = unsigned(config_.cpus.size());
+    cross_core mesh(count, config_.cross_core_ring_size);
+    std::barrier started(count);
+    std::barrier stopped(count);
+    std::barrier torn_down(count);
+    std::vector<std::string> pin_failures(count);
+    int exit_code = 0;
+
+    auto shard_thread = [&](unsigned id) {
+        const unsigned cpu = config_.cpus[id];
+        if (auto bound = topo->bind_current_thread(cpu); !bound) {
+            pin_failures[id] = bound.message();
+        }
+        auto self = std::make_unique<shard>(id, cpu, config_, stop_flag);
+        shard::set_current(self.get());
+        mesh.attach(*self);
+        if (config_.report_placement && pin_failures[id].empty()) {
+            const auto node = topo->numa_node_of(cpu);
+            std::fprintf(stderr, "sluice: shard %u on cpu %u (numa node %d)\n", id, cpu, node ? int(*node) : -1);
+        }
+        started.arrive_and_wait();
+        bool pinned_everywhere = true;
+        for (const auto& failure : pin_failures) pinned_everywhere &= failure.empty();
+
+        if (pinned_everywhere) {
+            if (id == 0) {
+                spawn([&]() -> task<void> {
+                    try {
+                        exit_code = co_await main();
+                    } catch (const std::exception& e) {
+                        std::fprintf(stderr, "sluice: main task ended with an exception: %s\n", e.what());
+                        exit_code = 1;
+                    }
+                    request_stop();
+                });
+            }
+            self->run();
+        }
+        stopped.arrive_and_wait();
+        self->destroy_remaining_tasks();
+        mesh.detach(*self);
+        torn_down.arrive_and_wait();
+        self.reset();
+        shard::set_current(nullptr);
+    };
+
+    std::vector<std::thread> threads;
+    threads.reserve(count);
+    for (unsigned id = 0; id < count; ++id) threads.emplace_back(shard_thread, id);
+    for (auto& thread : threads) thread.join();
+
+    for (const auto& failure : pin_failures) {
+        if (!failure.empty()) return error{failure};
+    }
+    return exit_code;
+}
+
+}  // namespace sluice
