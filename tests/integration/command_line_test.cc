@@ -1,0 +1,113 @@
+// A Sluice program given a bad command line ends with exactly one line on stderr that
+// names the problem and the fix, and a non-zero exit; a good one runs every shard.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "lib/core/topology.hh"
+
+namespace {
+
+struct run_result {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Runs sluice-hello with `args` (already shell-quoted), bounded to 30 s.
+run_result run_hello(const std::string& args, const std::string& prefix = "") {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
+    const std::string base = "/tmp/sluice-cli-test-" + std::to_string(getpid());
+    const std::string command = "timeout 30 " + prefix + std::string(apps) + "/sluice-hello " + args + " >" + base +
+                                ".out 2>" + base + ".err";
+    const int status = std::system(command.c_str());
+    run_result result;
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    result.out = read_file(base + ".out");
+    result.err = read_file(base + ".err");
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    return result;
+}
+
+void expect_one_line_error(const std::string& args, const std::string& must_mention,
+                           const std::string& prefix = "") {
+    BOOST_TEST_CONTEXT(prefix << "sluice-hello " << args) {
+        const run_result r = run_hello(args, prefix);
+        BOOST_CHECK_NE(r.exit_code, 0);
+        BOOST_CHECK_LT(r.exit_code, 128);  // an exit, not a crash
+        BOOST_CHECK_EQUAL(r.out, "");
+        BOOST_REQUIRE(!r.err.empty());
+        BOOST_CHECK_EQUAL(r.err.back(), '\n');
+        BOOST_CHECK_EQUAL(r.err.find('\n'), r.err.size() - 1);  // exactly one line
+        BOOST_CHECK_EQUAL(r.err.rfind("sluice-hello: ", 0), 0u);
+        BOOST_CHECK_MESSAGE(r.err.find(must_mention) != std::string::npos,
+                            "stderr '" << r.err << "' should mention '" << must_mention << "'");
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(command_line)
+
+BOOST_AUTO_TEST_CASE(unknown_option_is_one_line_naming_help) { expect_one_line_error("--frobnicate", "--help"); }
+
+BOOST_AUTO_TEST_CASE(malformed_core_list_is_one_line_naming_the_form) {
+    expect_one_line_error("--cores 0-", "0-3");
+    expect_one_line_error("--cores 3-1", "3-1");
+    expect_one_line_error("--cores a,b", "a");
+    expect_one_line_error("--cores", "--cores");
+}
+
+BOOST_AUTO_TEST_CASE(zero_shards_is_one_line) { expect_one_line_error("--shards 0", "shard"); }
+
+BOOST_AUTO_TEST_CASE(core_outside_the_allowed_set_names_the_allowed_set) {
+    auto topo = sluice::topology::discover();
+    BOOST_REQUIRE(topo.ok());
+    const std::string allowed = sluice::format_cpu_list(topo->allowed_cpus());
+    expect_one_line_error("--cores 4000", "allowed set " + allowed);
+    // taskset narrows the allowed set; the message follows it.
+    if (topo->allowed_cpus().size() > 1) {
+        const std::string first = std::to_string(topo->allowed_cpus()[0]);
+        const std::string second = std::to_string(topo->allowed_cpus()[1]);
+        expect_one_line_error("--cores " + second, "choose cores from " + first, "taskset -c " + first + " ");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(unknown_idle_policy_names_the_choices) { expect_one_line_error("--idle fast", "spin"); }
+
+BOOST_AUTO_TEST_CASE(good_command_line_runs_every_shard) {
+    auto topo = sluice::topology::discover();
+    BOOST_REQUIRE(topo.ok());
+    const unsigned shards = unsigned(std::min<std::size_t>(2, topo->allowed_cpus().size()));
+    const run_result r = run_hello("--shards " + std::to_string(shards));
+    BOOST_CHECK_EQUAL(r.exit_code, 0);
+    for (unsigned s = 0; s < shards; ++s) {
+        const std::string line = "shard " + std::to_string(s) + " runs on cpu " + std::to_string(topo->allowed_cpus()[s]);
+        BOOST_CHECK_MESSAGE(r.out.find(line) != std::string::npos, "missing '" << line << "' in: " << r.out);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(help_prints_usage_and_exits_zero) {
+    const run_result r = run_hello("--help");
+    BOOST_CHECK_EQUAL(r.exit_code, 0);
+    BOOST_CHECK_NE(r.out.find("--cores"), std::string::npos);
+    BOOST_CHECK_NE(r.out.find("--idle"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
