@@ -111,3 +111,39 @@ BOOST_AUTO_TEST_CASE(help_prints_usage_and_exits_zero) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stopping)
+
+BOOST_AUTO_TEST_CASE(sigterm_stops_every_shard_and_exits_zero) {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE(apps);
+    const std::string base = "/tmp/sluice-signal-test-" + std::to_string(getpid());
+    // Start it in the background, wait for its answers, then SIGTERM that PID only.
+    const std::string script =
+        "set -u; timeout 30 " + std::string(apps) + "/sluice-hello --shards 1 --until-signal >" + base +
+        ".out 2>" + base + ".err & pid=$!; "
+        "for i in $(seq 1 200); do grep -q 'runs on cpu' " + base + ".out 2>/dev/null && break; sleep 0.05; done; "
+        "kill -TERM $pid; wait $pid";
+    const int status = std::system(script.c_str());  // /bin/sh; the script is POSIX
+    const std::string out = read_file(base + ".out");
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    BOOST_CHECK_NE(out.find("shard 0 runs on cpu"), std::string::npos);
+    BOOST_REQUIRE(WIFEXITED(status));
+    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 0);  // stopped by the signal, not killed (143) or timed out (124)
+}
+
+BOOST_AUTO_TEST_CASE(forced_monotonic_clock_is_reported) {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE(apps);
+    const std::string base = "/tmp/sluice-clock-test-" + std::to_string(getpid());
+    const int status = std::system(("SLUICE_CLOCK=monotonic timeout 30 " + std::string(apps) +
+                                    "/sluice-hello --shards 1 >/dev/null 2>" + base + ".err")
+                                       .c_str());
+    const std::string err = read_file(base + ".err");
+    std::remove((base + ".err").c_str());
+    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 0);
+    BOOST_CHECK_NE(err.find("clock: CLOCK_MONOTONIC (forced by SLUICE_CLOCK=monotonic)"), std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
