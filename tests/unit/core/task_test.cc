@@ -18,6 +18,7 @@
 #include "lib/core/sleep.hh"
 #include "lib/core/spawn.hh"
 #include "lib/core/task.hh"
+#include "lib/core/timer.hh"
 #include "lib/core/with_timeout.hh"
 #include "tests/unit/core/run_on_shards.hh"
 
@@ -248,6 +249,37 @@ BOOST_AUTO_TEST_CASE(frames_return_to_the_shard_allocator) {
         co_return int(this_shard().frames().live_frames() - before);
     });
     BOOST_CHECK_EQUAL(live_after, 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(shard_timers)
+
+BOOST_AUTO_TEST_CASE(timer_callback_runs_on_its_shard_after_the_deadline_and_can_rearm) {
+    const int value = testing::run_on_shards(1, []() -> task<int> {
+        int fired = 0;
+        clock::time_point first_deadline = clock::now() + 2ms, fired_at{};
+        timer periodic([&] {
+            if (++fired == 1) fired_at = clock::now();
+            if (fired < 3) periodic.arm_in(1ms);
+        });
+        periodic.arm_at(first_deadline);
+        while (fired < 3) co_await sleep_for(500us);
+        co_return (fired_at >= first_deadline ? 10 : 0) + fired;
+    });
+    BOOST_CHECK_EQUAL(value, 13);
+}
+
+BOOST_AUTO_TEST_CASE(cancelled_timer_does_not_run) {
+    const int value = testing::run_on_shards(1, []() -> task<int> {
+        int fired = 0;
+        timer once([&] { ++fired; });
+        once.arm_in(1ms);
+        const bool was_armed = once.cancel();
+        co_await sleep_for(5ms);
+        co_return fired * 10 + (was_armed ? 1 : 0) + (once.cancel() ? 100 : 0);
+    });
+    BOOST_CHECK_EQUAL(value, 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
