@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "lib/core/clock.hh"
 #include "lib/core/config.hh"
@@ -17,6 +18,7 @@
 #include "lib/core/shard.hh"
 #include "lib/core/sleep.hh"
 #include "lib/core/spawn.hh"
+#include "lib/core/spsc_ring.hh"
 #include "lib/core/submit_to.hh"
 #include "lib/core/task.hh"
 #include "lib/core/timer_wheel.hh"
@@ -75,6 +77,64 @@ void cacheline_floor(benchmark::State& state) {
     const clock::duration elapsed = clock::now() - start;
     line->value.store(stop_value, std::memory_order_release);
     responder.join();
+    state.counters["ns_per_roundtrip"] = benchmark::Counter(nanoseconds_per(elapsed, state.iterations()));
+}
+
+// Diagnostic, between the two figures above: the same bounce through a pair of
+// spsc_rings (the structure the cross-core mesh uses), one item per hop, no runtime.
+// A hop costs the ring's tail line and its slot line; floor < this < submit_to.
+void spsc_ring_pair(benchmark::State& state) {
+    const auto cpus = cpu_pair();
+    if (!cpus) {
+        state.SkipWithError("needs two allowed cpus");
+        return;
+    }
+    constexpr std::uint64_t stop_value = ~std::uint64_t{0};
+    spsc_ring<std::uint64_t> request(1024), reply(1024);
+    std::atomic<bool> responder_ready{false};
+    std::string responder_pin_error;
+
+    std::thread responder([&] {
+        responder_pin_error = pin_this_thread(cpus->second);
+        responder_ready.store(true, std::memory_order_release);
+        for (;;) {
+            std::uint64_t value = 0;
+            if (!request.try_pop(value)) continue;
+            if (value == stop_value) break;
+            while (!reply.try_push(value + 1)) {
+            }
+        }
+    });
+    while (!responder_ready.load(std::memory_order_acquire)) spin_pause();
+
+    scoped_pin pin(cpus->first);
+    const bool pinned = pin.error().empty() && responder_pin_error.empty();
+    std::uint64_t value = 0;
+    bool wrong = false;
+    const clock::time_point start = clock::now();
+    if (pinned) {
+        for (auto _ : state) {
+            while (!request.try_push(std::uint64_t{value})) {
+            }
+            std::uint64_t answer = 0;
+            while (!reply.try_pop(answer)) {
+            }
+            wrong |= answer != value + 1;
+            value += 2;
+        }
+    }
+    const clock::duration elapsed = clock::now() - start;
+    while (!request.try_push(std::uint64_t{stop_value})) {
+    }
+    responder.join();
+    if (!pinned) {
+        state.SkipWithError(("pinning failed: " + pin.error() + responder_pin_error).c_str());
+        return;
+    }
+    if (wrong) {
+        state.SkipWithError("a reply did not match its request");
+        return;
+    }
     state.counters["ns_per_roundtrip"] = benchmark::Counter(nanoseconds_per(elapsed, state.iterations()));
 }
 
@@ -193,6 +253,7 @@ void arm_cancel(benchmark::State& state) {
 void register_runtime_benchmarks() {
     benchmark::RegisterBenchmark("roundtrip/submit_to", submit_to_roundtrip);
     benchmark::RegisterBenchmark("roundtrip/cacheline_floor", cacheline_floor);
+    benchmark::RegisterBenchmark("roundtrip/spsc_ring_pair", spsc_ring_pair);  // diagnostic
     benchmark::RegisterBenchmark("task/spawn_complete", spawn_complete);
     benchmark::RegisterBenchmark("timer/arm_cancel", arm_cancel);
 }

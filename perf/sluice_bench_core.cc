@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -151,31 +152,38 @@ void print_ratios(const recording_reporter& results) {
         };
         const auto ours = rate("sluice"), sp_sc = rate("rte_ring_sp_sc"), mp_mc = rate("rte_ring_mp_mc"),
                    boost = rate("boost_spsc");
-        auto cell = [](std::optional<double> value) { return value ? *value / 1e6 : 0.0; };
-        std::string ratio = "n/a";
+        auto cell = [](std::optional<double> value) {
+            char text[32] = "-";
+            if (value) std::snprintf(text, sizeof text, "%.1f", *value / 1e6);
+            return std::string(text);
+        };
+        std::string ratio = "-";
         if (ours && sp_sc) {
             char text[64];
             std::snprintf(text, sizeof text, "%.2fx", *ours / *sp_sc);
             ratio = text;
             if (burst != 8) ratio += " (>=1.0x " + verdict(*ours >= *sp_sc) + ")";
         }
-        std::fprintf(stderr, "  burst %-3d %12.1f %12.1f %12.1f %12.1f   %s\n", burst, cell(ours), cell(sp_sc),
-                     cell(mp_mc), cell(boost), ratio.c_str());
+        std::fprintf(stderr, "  burst %-3d %12s %12s %12s %12s   %s\n", burst, cell(ours).c_str(), cell(sp_sc).c_str(),
+                     cell(mp_mc).c_str(), cell(boost).c_str(), ratio.c_str());
     }
     const auto submit = results.figure("roundtrip/submit_to", "ns_per_roundtrip");
     const auto floor = results.figure("roundtrip/cacheline_floor", "ns_per_roundtrip");
+    const auto ring_pair = results.figure("roundtrip/spsc_ring_pair", "ns_per_roundtrip");
     if (submit && floor && *floor > 0) {
-        std::fprintf(stderr, "  roundtrip: submit_to %.1f ns, cache-line floor %.1f ns: %.2fx (<=3x %s)\n", *submit,
+        std::fprintf(stderr, "  roundtrip: submit_to %.1f ns / cache-line floor %.1f ns = %.2fx (<=3x %s)", *submit,
                      *floor, *submit / *floor, verdict(*submit <= 3 * *floor).c_str());
+        if (ring_pair) std::fprintf(stderr, "; bare spsc_ring pair %.1f ns = %.2fx", *ring_pair, *ring_pair / *floor);
+        std::fprintf(stderr, "\n");
     } else {
-        std::fprintf(stderr, "  roundtrip: n/a (skipped)\n");
+        std::fprintf(stderr, "  roundtrip: - (skipped or filtered out)\n");
     }
     for (auto [name, target] : {std::pair{"task/spawn_complete", 50.0}, std::pair{"timer/arm_cancel", 30.0}}) {
         if (const auto ns = results.figure(name, "ns_per_op")) {
             std::fprintf(stderr, "  %-20s %.1f ns/op (<=%.0f ns %s)\n", name, *ns, target,
                          verdict(*ns <= target).c_str());
         } else {
-            std::fprintf(stderr, "  %-20s n/a (skipped)\n", name);
+            std::fprintf(stderr, "  %-20s - (skipped or filtered out)\n", name);
         }
     }
 }
