@@ -82,15 +82,21 @@ void cacheline_floor(benchmark::State& state) {
 
 // Diagnostic, between the two figures above: the same bounce through a pair of
 // spsc_rings (the structure the cross-core mesh uses), one item per hop, no runtime.
-// A hop costs the ring's tail line and its slot line; floor < this < submit_to.
+// A hop costs the ring's tail line and its slot line (tail_index), or the slot line
+// alone (slot_value, as the cross-core mesh uses); floor < this < submit_to. Values are
+// carried as non-null pointers so both signals take the same items.
+template <ring_signal Signal>
 void spsc_ring_pair(benchmark::State& state) {
     const auto cpus = cpu_pair();
     if (!cpus) {
         state.SkipWithError("needs two allowed cpus");
         return;
     }
-    constexpr std::uint64_t stop_value = ~std::uint64_t{0};
-    spsc_ring<std::uint64_t> request(1024), reply(1024);
+    using item = std::uintptr_t*;
+    auto as_item = [](std::uint64_t v) { return reinterpret_cast<item>(std::uintptr_t(v) * 8 + 8); };
+    auto as_value = [](item i) { return std::uint64_t(reinterpret_cast<std::uintptr_t>(i) / 8 - 1); };
+    constexpr std::uint64_t stop_value = (~std::uint64_t{0}) >> 4;
+    spsc_ring<item, Signal> request(1024), reply(1024);
     std::atomic<bool> responder_ready{false};
     std::string responder_pin_error;
 
@@ -98,10 +104,11 @@ void spsc_ring_pair(benchmark::State& state) {
         responder_pin_error = pin_this_thread(cpus->second);
         responder_ready.store(true, std::memory_order_release);
         for (;;) {
-            std::uint64_t value = 0;
-            if (!request.try_pop(value)) continue;
+            item received = nullptr;
+            if (!request.try_pop(received)) continue;
+            const std::uint64_t value = as_value(received);
             if (value == stop_value) break;
-            while (!reply.try_push(value + 1)) {
+            while (!reply.try_push(as_item(value + 1))) {
             }
         }
     });
@@ -114,17 +121,17 @@ void spsc_ring_pair(benchmark::State& state) {
     const clock::time_point start = clock::now();
     if (pinned) {
         for (auto _ : state) {
-            while (!request.try_push(std::uint64_t{value})) {
+            while (!request.try_push(as_item(value))) {
             }
-            std::uint64_t answer = 0;
+            item answer = nullptr;
             while (!reply.try_pop(answer)) {
             }
-            wrong |= answer != value + 1;
+            wrong |= as_value(answer) != value + 1;
             value += 2;
         }
     }
     const clock::duration elapsed = clock::now() - start;
-    while (!request.try_push(std::uint64_t{stop_value})) {
+    while (!request.try_push(as_item(stop_value))) {
     }
     responder.join();
     if (!pinned) {
@@ -253,7 +260,8 @@ void arm_cancel(benchmark::State& state) {
 void register_runtime_benchmarks() {
     benchmark::RegisterBenchmark("roundtrip/submit_to", submit_to_roundtrip);
     benchmark::RegisterBenchmark("roundtrip/cacheline_floor", cacheline_floor);
-    benchmark::RegisterBenchmark("roundtrip/spsc_ring_pair", spsc_ring_pair);  // diagnostic
+    benchmark::RegisterBenchmark("roundtrip/spsc_ring_pair", spsc_ring_pair<ring_signal::tail_index>);  // diagnostic
+    benchmark::RegisterBenchmark("roundtrip/spsc_ring_pair_by_slot", spsc_ring_pair<ring_signal::slot_value>);  // diagnostic
     benchmark::RegisterBenchmark("task/spawn_complete", spawn_complete);
     benchmark::RegisterBenchmark("timer/arm_cancel", arm_cancel);
 }

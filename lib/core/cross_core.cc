@@ -61,7 +61,12 @@ public:
     struct inbound_poller final : poller {
         endpoint& self;
         explicit inbound_poller(endpoint& e) : self(e) {}
-        bool poll() override { return self.drain(); }
+        // Drain, then push what this turn has queued so far (the tasks' requests and the
+        // replies just made) in one batch per peer, without waiting for the transmit stage.
+        bool poll() override {
+            const bool received = self.drain();
+            return self.flush() || received;
+        }
     };
     struct flush_poller final : poller {
         endpoint& self;
@@ -85,7 +90,7 @@ cross_core::cross_core(unsigned shard_count, std::size_t ring_size)
     for (unsigned from = 0; from < shard_count; ++from) {
         for (unsigned to = 0; to < shard_count; ++to) {
             if (from != to) {
-                rings_[from * shard_count + to] = std::make_unique<spsc_ring<detail::cross_core_message*>>(ring_size);
+                rings_[from * shard_count + to] = std::make_unique<ring_type>(ring_size);
             }
         }
     }

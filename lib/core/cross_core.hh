@@ -59,12 +59,13 @@ public:
     class endpoint;  // internal: a shard's end of the mesh (cross_core.cc)
 
 private:
-    spsc_ring<detail::cross_core_message*>& ring(unsigned from, unsigned to) noexcept {
-        return *rings_[from * shard_count_ + to];
-    }
+    // Signalled by slot: a request or reply costs one cache line per hop (docs/ring.md).
+    using ring_type = spsc_ring<detail::cross_core_message*, ring_signal::slot_value>;
+
+    ring_type& ring(unsigned from, unsigned to) noexcept { return *rings_[from * shard_count_ + to]; }
 
     unsigned shard_count_;
-    std::vector<std::unique_ptr<spsc_ring<detail::cross_core_message*>>> rings_;  // [from][to]; null on the diagonal
+    std::vector<std::unique_ptr<ring_type>> rings_;  // [from][to]; null on the diagonal
     std::vector<std::unique_ptr<endpoint>> endpoints_;                          // one per shard
 };
 

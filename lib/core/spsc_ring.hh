@@ -1,11 +1,12 @@
-// sluice::spsc_ring<T>: a bounded single-producer single-consumer queue between two
-// threads. Exactly one thread may call the producer side (push*) and exactly one the
-// consumer side (pop*, front); the ring owns the elements it holds and destroys any
-// left when it is destroyed. The algorithm and its memory ordering: docs/ring.md.
+// sluice::spsc_ring<T, Signal>: a bounded single-producer single-consumer queue between
+// two threads. Exactly one thread may call the producer side (push*) and exactly one the
+// consumer side (pop*); the ring owns the elements it holds and destroys any left when it
+// is destroyed. The algorithm and its memory ordering: docs/ring.md.
 #pragma once
 
 #include <algorithm>
 #include <atomic>
+#include <cassert>
 #include <bit>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +21,13 @@ namespace sluice {
 
 inline constexpr std::size_t cache_line_size = 64;
 
+// How the consumer learns that elements have arrived (docs/ring.md, "Two signals").
+enum class ring_signal {
+    tail_index,  // it reads the producer's tail: any element type; best for streaming
+    slot_value,  // it reads the next slot itself: T is a pointer, never null; one cache
+                 // line per hand-off, so the lowest latency (the cross-core mesh uses it)
+};
+
 namespace detail {
 // Lets a test start both indices near the top of their range to exercise wrap-around.
 struct ring_start_index {
@@ -27,12 +35,19 @@ struct ring_start_index {
 };
 }  // namespace detail
 
-template <typename T>
+template <typename T, ring_signal Signal = ring_signal::tail_index>
 class spsc_ring {
     static_assert(std::is_nothrow_move_constructible_v<T>,
                   "spsc_ring elements move without throwing, so a push never half-fails");
     static_assert(std::is_nothrow_move_assignable_v<T>, "pop moves into the caller's elements");
     static_assert(std::is_nothrow_destructible_v<T>);
+    static_assert(Signal != ring_signal::slot_value || std::is_pointer_v<T>,
+                  "slot_value rings carry pointers: null marks an empty slot");
+
+    static constexpr bool by_slot = Signal == ring_signal::slot_value;
+    // In slot_value mode a slot is an atomic pointer; otherwise raw storage for a T.
+    using slot = std::conditional_t<by_slot, std::atomic<T>, T>;
+    static constexpr std::align_val_t slot_alignment{std::max(alignof(slot), cache_line_size)};
 
 public:
     // capacity: a power of two, at least 2.
@@ -42,7 +57,10 @@ public:
         if (capacity < 2 || !std::has_single_bit(capacity)) {
             throw std::invalid_argument("spsc_ring capacity must be a power of two >= 2");
         }
-        slots_ = static_cast<slot*>(::operator new(capacity * sizeof(slot), std::align_val_t{alignof(slot)}));
+        slots_ = static_cast<slot*>(::operator new(capacity * sizeof(slot), slot_alignment));
+        if constexpr (by_slot) {
+            for (std::size_t i = 0; i < capacity; ++i) std::construct_at(&slots_[i], nullptr);
+        }
         producer_.slots = consumer_.slots = slots_;
         producer_.mask = consumer_.mask = capacity - 1;
         producer_.tail.store(start.value, std::memory_order_relaxed);
@@ -55,11 +73,13 @@ public:
     spsc_ring& operator=(const spsc_ring&) = delete;
 
     ~spsc_ring() {
-        const std::uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
-        for (std::uint64_t index = consumer_.head.load(std::memory_order_relaxed); index != tail; ++index) {
-            element(index)->~T();
+        if constexpr (!by_slot) {
+            const std::uint64_t tail = producer_.tail.load(std::memory_order_relaxed);
+            for (std::uint64_t index = consumer_.head.load(std::memory_order_relaxed); index != tail; ++index) {
+                std::destroy_at(&slots_[index & producer_.mask]);
+            }
         }
-        ::operator delete(slots_, std::align_val_t{alignof(slot)});
+        ::operator delete(slots_, slot_alignment);
     }
 
     std::size_t capacity() const noexcept { return producer_.mask + 1; }
@@ -100,12 +120,15 @@ public:
     bool empty_for_consumer() const noexcept { return size_for_consumer() == 0; }
 
 private:
-    struct alignas(T) slot {
-        std::byte bytes[sizeof(T)];
-    };
-
-    T* element(std::uint64_t index) const noexcept {
-        return std::launder(reinterpret_cast<T*>(slots_[index & producer_.mask].bytes));
+    // Calls copy(first_slot, first_element_offset, length) for the one or two contiguous
+    // runs of slots that hold indices [start, start + n), so each copy loop runs over a
+    // plain array (the compiler vectorises it) instead of masking every index.
+    template <typename Copy>
+    static void for_each_run(slot* slots, std::size_t mask, std::uint64_t start, std::size_t n, Copy copy) {
+        const std::size_t first = std::size_t(start) & mask;
+        const std::size_t first_run = std::min(n, mask + 1 - first);
+        copy(slots + first, std::size_t(0), first_run);
+        if (first_run < n) copy(slots, first_run, n - first_run);
     }
 
     // Pushes up to `count` (at least `minimum`, else nothing) elements from `source`.
@@ -115,7 +138,7 @@ private:
         std::size_t room = p.mask + 1 - (tail - p.cached_head);
         if (room < std::max<std::size_t>(count, 1)) {
             // acquire: pairs with the consumer's release store of head, so the slots it
-            // freed are finished being read before we overwrite them.
+            // freed are finished being read (and, by slot, cleared) before we overwrite them.
             p.cached_head = consumer_.head.load(std::memory_order_acquire);
             room = p.mask + 1 - (tail - p.cached_head);
         }
@@ -123,10 +146,19 @@ private:
         if (n == 0 || n < minimum) {
             return 0;
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            std::construct_at(reinterpret_cast<T*>(p.slots[(tail + i) & p.mask].bytes), std::move(source[i]));
-        }
-        // release: pairs with the consumer's acquire load of tail; publishes the elements.
+        for_each_run(p.slots, p.mask, tail, n, [source](slot* run, std::size_t offset, std::size_t length) {
+            for (std::size_t i = 0; i < length; ++i) {
+                if constexpr (by_slot) {
+                    assert(source[offset + i] != nullptr && "slot_value rings never carry null");
+                    // release: pairs with the consumer's acquire load of this slot.
+                    run[i].store(source[offset + i], std::memory_order_release);
+                } else {
+                    std::construct_at(&run[i], std::move(source[offset + i]));
+                }
+            }
+        });
+        // release: pairs with the consumer's acquire load of tail (tail_index mode, and
+        // size_for_consumer); publishes the elements.
         p.tail.store(tail + n, std::memory_order_release);
         return n;
     }
@@ -134,6 +166,35 @@ private:
     std::size_t pop_moving(T* destination, std::size_t count, std::size_t minimum) noexcept {
         auto& c = consumer_;
         const std::uint64_t head = c.head.load(std::memory_order_relaxed);  // only we write it
+        std::size_t n;
+        if constexpr (by_slot) {
+            n = ready_by_slot(head, count, minimum);
+        } else {
+            n = ready_by_tail(head, count, minimum);
+        }
+        if (n == 0) {
+            return 0;
+        }
+        for_each_run(c.slots, c.mask, head, n, [destination](slot* run, std::size_t offset, std::size_t length) {
+            for (std::size_t i = 0; i < length; ++i) {
+                if constexpr (by_slot) {
+                    // relaxed: the acquire in ready_by_slot already ordered these slots.
+                    destination[offset + i] = run[i].load(std::memory_order_relaxed);
+                    run[i].store(nullptr, std::memory_order_relaxed);  // published by head below
+                } else {
+                    destination[offset + i] = std::move(run[i]);
+                    std::destroy_at(&run[i]);
+                }
+            }
+        });
+        // release: pairs with the producer's acquire load of head; hands the slots back.
+        c.head.store(head + n, std::memory_order_release);
+        return n;
+    }
+
+    // tail_index: how many of `count` are ready (0 if fewer than `minimum`).
+    std::size_t ready_by_tail(std::uint64_t head, std::size_t count, std::size_t minimum) noexcept {
+        auto& c = consumer_;
         std::size_t available = c.cached_tail - head;
         if (available < std::max<std::size_t>(count, 1)) {
             // acquire: pairs with the producer's release store of tail, so the elements
@@ -142,16 +203,23 @@ private:
             available = c.cached_tail - head;
         }
         const std::size_t n = std::min(available, count);
-        if (n == 0 || n < minimum) {
-            return 0;
+        return n < minimum ? 0 : n;
+    }
+
+    // slot_value: the producer fills slots in index order, so if slot k is non-null every
+    // slot before it is too. A bulk pop checks only its last slot.
+    std::size_t ready_by_slot(std::uint64_t head, std::size_t count, std::size_t minimum) noexcept {
+        auto& c = consumer_;
+        auto filled = [&](std::size_t k) {
+            // acquire: pairs with the producer's release store into this slot.
+            return c.slots[(head + k) & c.mask].load(std::memory_order_acquire) != nullptr;
+        };
+        count = std::min(count, c.mask + 1);
+        if (minimum != 0) {
+            return count != 0 && filled(count - 1) ? count : 0;
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            T* source = std::launder(reinterpret_cast<T*>(c.slots[(head + i) & c.mask].bytes));
-            destination[i] = std::move(*source);
-            source->~T();
-        }
-        // release: pairs with the producer's acquire load of head; hands the slots back.
-        c.head.store(head + n, std::memory_order_release);
+        std::size_t n = 0;
+        while (n < count && filled(n)) ++n;
         return n;
     }
 

@@ -158,7 +158,9 @@ private:
         cross_core::send(*this);
     }
 
-    void complete_on_source() noexcept override { this_shard().schedule(caller_); }
+    // Resume the caller right here, in the inbound stage: the reply is its wake-up, and a
+    // trip through the ready queue would cost the rest of this turn and half the next.
+    void complete_on_source() noexcept override { caller_.resume(); }
 
     std::optional<Fn> fn_;
     outcome<value_type> outcome_;
