@@ -149,7 +149,10 @@ void spsc_ring_pair(benchmark::State& state) {
 // failure, or a body that did not run, skips the benchmark with the reason.
 template <typename Body>
 void run_on_runtime(benchmark::State& state, std::vector<unsigned> cpus, Body& body) {
-    runtime_config config{.cpus = std::move(cpus), .idle = idle_policy::spin, .report_placement = false};
+    runtime_config config;
+    config.cpus = std::move(cpus);
+    config.idle = idle_policy::spin;
+    config.report_placement = false;
     runtime engine(std::move(config));
     bool ran = false;
     auto outcome = engine.run([&]() -> task<int> {

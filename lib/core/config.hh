@@ -3,14 +3,28 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
+#include "lib/core/result.hh"
+
 namespace sluice {
+
+class shard;
 
 // What a shard does on a turn that found no work (DESIGN rule 10).
 enum class idle_policy {
     spin,      // never sleep: lowest latency, burns the core (rigs)
     adaptive,  // spin a while, then sleep in short steps (laptops, CI, shared cores)
+};
+
+// `start` runs on each shard's own thread after it is pinned and before its loop turns;
+// an error stops the start-up of every shard and is what runtime::run returns. `stop`
+// (optional) runs on the same thread after every shard has stopped and its tasks are
+// gone, for each hook whose start succeeded, in reverse order.
+struct shard_hook {
+    std::function<result<void>(shard&)> start;
+    std::function<void(shard&)> stop;
 };
 
 struct runtime_config {
@@ -27,6 +41,9 @@ struct runtime_config {
     unsigned cross_core_ring_size = 1024;
     // Print each shard's CPU and NUMA node when it starts.
     bool report_placement = true;
+    // Drivers' per-shard set-up and teardown (e.g. register the thread as a DPDK lcore,
+    // plug NIC queues into the loop); see shard_hook.
+    std::vector<shard_hook> shard_hooks;
 };
 
 }  // namespace sluice

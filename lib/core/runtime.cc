@@ -79,26 +79,34 @@ result<int> runtime::run(std::function<task<int>()> main) {
     std::barrier started(count);
     std::barrier stopped(count);
     std::barrier torn_down(count);
-    std::vector<std::string> pin_failures(count);
+    std::vector<std::string> start_failures(count);
     int exit_code = 0;
 
     auto shard_thread = [&](unsigned id) {
         const unsigned cpu = config_.cpus[id];
         if (auto bound = topo->bind_current_thread(cpu); !bound) {
-            pin_failures[id] = bound.message();
+            start_failures[id] = bound.message();
         }
         auto self = std::make_unique<shard>(id, cpu, config_, stop_flag);
         shard::set_current(self.get());
         mesh.attach(*self);
-        if (config_.report_placement && pin_failures[id].empty()) {
+        std::size_t hooks_started = 0;
+        while (start_failures[id].empty() && hooks_started < config_.shard_hooks.size()) {
+            if (auto started = config_.shard_hooks[hooks_started].start(*self); !started) {
+                start_failures[id] = started.message();
+            } else {
+                ++hooks_started;
+            }
+        }
+        if (config_.report_placement && start_failures[id].empty()) {
             const auto node = topo->numa_node_of(cpu);
             std::fprintf(stderr, "sluice: shard %u on cpu %u (numa node %d)\n", id, cpu, node ? int(*node) : -1);
         }
         started.arrive_and_wait();
-        bool pinned_everywhere = true;
-        for (const auto& failure : pin_failures) pinned_everywhere &= failure.empty();
+        bool started_everywhere = true;
+        for (const auto& failure : start_failures) started_everywhere &= failure.empty();
 
-        if (pinned_everywhere) {
+        if (started_everywhere) {
             if (id == 0) {
                 spawn([&]() -> task<void> {
                     try {
@@ -114,6 +122,9 @@ result<int> runtime::run(std::function<task<int>()> main) {
         }
         stopped.arrive_and_wait();
         self->destroy_remaining_tasks();
+        for (std::size_t i = hooks_started; i-- > 0;) {
+            if (config_.shard_hooks[i].stop) config_.shard_hooks[i].stop(*self);
+        }
         mesh.detach(*self);
         torn_down.arrive_and_wait();
         self.reset();
@@ -125,7 +136,7 @@ result<int> runtime::run(std::function<task<int>()> main) {
     for (unsigned id = 0; id < count; ++id) threads.emplace_back(shard_thread, id);
     for (auto& thread : threads) thread.join();
 
-    for (const auto& failure : pin_failures) {
+    for (const auto& failure : start_failures) {
         if (!failure.empty()) return error{failure};
     }
     return exit_code;
