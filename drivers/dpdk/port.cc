@@ -1,0 +1,196 @@
+// Port set-up: read what the device can do, ask for one queue pair per shard, turn on RSS
+// (symmetric key) and the checksum offloads it has, and start it. Each refusal from
+// DPDK becomes one line saying which step failed and what to change.
+#include "drivers/dpdk/port.hh"
+
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::dpdk {
+namespace {
+
+std::string failure(const std::string& port_name, const char* step, int code, const std::string& fix) {
+    return "port " + port_name + ": " + step + " failed (" + rte_strerror(code < 0 ? -code : code) + "); " + fix;
+}
+
+std::string joined(const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+    return text.empty() ? "none" : text;
+}
+
+// 0x6d5a repeated: a Toeplitz key with a 16-bit period gives the same hash when source
+// and destination (address and port) are swapped, so both directions of a flow meet on
+// one queue (DESIGN rule 3). See lib/net/rss.hh for the software twin.
+std::vector<std::uint8_t> symmetric_key(std::size_t length) {
+    std::vector<std::uint8_t> key(length);
+    for (std::size_t i = 0; i < length; ++i) key[i] = i % 2 == 0 ? 0x6d : 0x5a;
+    return key;
+}
+
+}  // namespace
+
+std::vector<std::string> port::available() {
+    std::vector<std::string> names;
+    std::uint16_t id;
+    RTE_ETH_FOREACH_DEV(id) {
+        char name[RTE_ETH_NAME_MAX_LEN];
+        if (rte_eth_dev_get_name_by_port(id, name) == 0) names.emplace_back(name);
+    }
+    return names;
+}
+
+result<std::unique_ptr<port>> port::open(const std::string& name, const port_config& config,
+                                         std::span<rte_mempool* const> pools) {
+    std::uint16_t id = 0;
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &id) != 0) {
+        return error{"no DPDK port named " + name + " (ports found: " + joined(available()) +
+                     "); add a vdev after -- (e.g. --vdev=net_ring0) or bind the NIC to vfio-pci"};
+    }
+    const unsigned queues = unsigned(pools.size());
+    if (queues == 0) {
+        return error{"port " + name + ": no queues requested; give one mempool per shard"};
+    }
+    rte_eth_dev_info info{};
+    if (int rc = rte_eth_dev_info_get(id, &info); rc != 0) {
+        return error{failure(name, "reading device info", rc, "check that the device is bound and EAL sees it")};
+    }
+    const unsigned max_queues = std::min(info.max_rx_queues, info.max_tx_queues);
+    if (queues > max_queues) {
+        return error{"port " + name + " allows at most " + std::to_string(max_queues) + " queue pairs, " +
+                     std::to_string(queues) + " requested; open it with " + std::to_string(max_queues) +
+                     " or fewer (one shard polls it and steers by software RSS)"};
+    }
+
+    rte_eth_conf conf{};
+    net::offload_flags offloads;
+    // RSS only pays with several queues, and only if the device hashes at all.
+    const std::uint64_t wanted_hash = RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP;
+    std::vector<std::uint8_t> key;
+    if (queues > 1 && (info.flow_type_rss_offloads & wanted_hash) != 0) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted_hash;
+        if (info.hash_key_size != 0) {
+            key = symmetric_key(info.hash_key_size);
+            conf.rx_adv_conf.rss_conf.rss_key = key.data();
+            conf.rx_adv_conf.rss_conf.rss_key_len = std::uint8_t(key.size());
+        }
+        offloads.rss = true;
+    }
+    auto want_rx = [&](std::uint64_t flag, bool& enabled) {
+        if (info.rx_offload_capa & flag) {
+            conf.rxmode.offloads |= flag;
+            enabled = true;
+        }
+    };
+    auto want_tx = [&](std::uint64_t flag, bool& enabled) {
+        if (info.tx_offload_capa & flag) {
+            conf.txmode.offloads |= flag;
+            enabled = true;
+        }
+    };
+    want_rx(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM, offloads.rx_ipv4_checksum);
+    want_rx(RTE_ETH_RX_OFFLOAD_TCP_CKSUM, offloads.rx_tcp_checksum);
+    want_rx(RTE_ETH_RX_OFFLOAD_UDP_CKSUM, offloads.rx_udp_checksum);
+    want_tx(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, offloads.tx_ipv4_checksum);
+    want_tx(RTE_ETH_TX_OFFLOAD_TCP_CKSUM, offloads.tx_tcp_checksum);
+    want_tx(RTE_ETH_TX_OFFLOAD_UDP_CKSUM, offloads.tx_udp_checksum);
+
+    if (int rc = rte_eth_dev_configure(id, std::uint16_t(queues), std::uint16_t(queues), &conf); rc != 0) {
+        return error{failure(name, "configure", rc, "try fewer queues or check the driver's limits")};
+    }
+    std::unique_ptr<port> opened(new port(id, name, queues, max_queues, offloads));  // stops on any later failure
+
+    std::uint16_t rx_descriptors = config.rx_descriptors, tx_descriptors = config.tx_descriptors;
+    if (int rc = rte_eth_dev_adjust_nb_rx_tx_desc(id, &rx_descriptors, &tx_descriptors); rc != 0) {
+        return error{failure(name, "sizing descriptor rings", rc, "choose other descriptor counts")};
+    }
+    for (unsigned q = 0; q < queues; ++q) {
+        rte_mempool* pool = pools[q];
+        if (!pool) return error{"port " + name + ": no mempool for queue " + std::to_string(q)};
+        rte_eth_rxconf rxconf = info.default_rxconf;
+        rxconf.offloads = conf.rxmode.offloads;
+        if (int rc = rte_eth_rx_queue_setup(id, std::uint16_t(q), rx_descriptors, unsigned(pool->socket_id), &rxconf, pool);
+            rc != 0) {
+            return error{failure(name, ("rx queue " + std::to_string(q) + " set-up").c_str(), rc,
+                                 "give the pool more mbufs than rx descriptors, or use fewer descriptors")};
+        }
+        rte_eth_txconf txconf = info.default_txconf;
+        txconf.offloads = conf.txmode.offloads;
+        if (int rc = rte_eth_tx_queue_setup(id, std::uint16_t(q), tx_descriptors, unsigned(pool->socket_id), &txconf);
+            rc != 0) {
+            return error{failure(name, ("tx queue " + std::to_string(q) + " set-up").c_str(), rc, "use fewer descriptors")};
+        }
+    }
+    if (int rc = rte_eth_dev_start(id); rc != 0) {
+        return error{failure(name, "start", rc, "check the link and the device's configuration")};
+    }
+    if (config.promiscuous) {
+        (void)rte_eth_promiscuous_enable(id);  // some vdevs have no such mode: harmless
+    }
+    return opened;
+}
+
+port::port(std::uint16_t id, std::string name, unsigned queues, unsigned max_queues, net::offload_flags offloads)
+    : id_(id), name_(std::move(name)), queues_(queues), max_queues_(max_queues), offloads_(offloads) {}
+
+// Stopped, not closed: closing a vdev removes it from EAL, and an app (or a test) may
+// open the same port again. rte_eal_cleanup closes every port at exit.
+port::~port() { (void)rte_eth_dev_stop(id_); }
+
+net::ethernet_address port::mac() const {
+    rte_ether_addr address{};
+    net::ethernet_address out;
+    if (rte_eth_macaddr_get(id_, &address) == 0) std::memcpy(out.bytes.data(), address.addr_bytes, 6);
+    return out;
+}
+
+net::link_status port::link() const {
+    rte_eth_link state{};
+    net::link_status out;
+    if (rte_eth_link_get_nowait(id_, &state) == 0) {
+        out.up = state.link_status == RTE_ETH_LINK_UP;
+        out.speed_mbps = state.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN ? 0 : state.link_speed;
+        out.full_duplex = state.link_duplex == RTE_ETH_LINK_FULL_DUPLEX;
+    }
+    return out;
+}
+
+std::vector<net::queue_counters> port::counters() const {
+    rte_eth_stats stats{};
+    std::vector<net::queue_counters> out(queues_);
+    if (rte_eth_stats_get(id_, &stats) != 0) return out;
+    // DPDK keeps per-queue figures for the first RTE_ETHDEV_QUEUE_STAT_CNTRS queues only.
+    for (unsigned q = 0; q < queues_ && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; ++q) {
+        out[q] = {stats.q_ipackets[q], stats.q_ibytes[q], stats.q_opackets[q], stats.q_obytes[q]};
+    }
+    return out;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> port::extended_stats() const {
+    const int count = rte_eth_xstats_get(id_, nullptr, 0);
+    if (count <= 0) return {};
+    std::vector<rte_eth_xstat> values(static_cast<std::size_t>(count));
+    std::vector<rte_eth_xstat_name> names(static_cast<std::size_t>(count));
+    const int got_values = rte_eth_xstats_get(id_, values.data(), unsigned(count));
+    const int got_names = rte_eth_xstats_get_names(id_, names.data(), unsigned(count));
+    std::vector<std::pair<std::string, std::uint64_t>> out;
+    for (int i = 0; i < std::min(got_values, got_names); ++i) {
+        out.emplace_back(names[std::size_t(values[std::size_t(i)].id)].name, values[std::size_t(i)].value);
+    }
+    return out;
+}
+
+std::uint16_t port::rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) {
+    return rte_eth_rx_burst(id_, std::uint16_t(queue), frames, max);
+}
+
+std::uint16_t port::tx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t count) {
+    return rte_eth_tx_burst(id_, std::uint16_t(queue), frames, count);
+}
+
+}  // namespace sluice::dpdk

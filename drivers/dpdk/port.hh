@@ -1,0 +1,67 @@
+// sluice::dpdk::port: one DPDK ethdev port (a PCI NIC bound to vfio-pci, or a vdev such as
+// net_ring, net_tap, net_memif) opened with one rx/tx queue pair per shard, RSS with the
+// symmetric Toeplitz key where the device has RSS, and the checksum offloads it offers.
+// Open and close on the main thread; queue q's bursts only on the shard that owns q.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "lib/core/result.hh"
+#include "lib/net/device.hh"
+
+struct rte_mempool;
+
+namespace sluice::dpdk {
+
+struct port_config {
+    // Descriptors per queue; the driver may round them to what the device supports.
+    std::uint16_t rx_descriptors = 1024;
+    std::uint16_t tx_descriptors = 1024;
+    bool promiscuous = true;
+};
+
+class port final : public net::device {
+public:
+    // Opens the port EAL knows as `name` with one queue pair per entry of `pools`; queue
+    // q receives into pools[q] and is set up on that pool's NUMA socket. Every failure
+    // (no such port, too many queues, a refused configuration) is one line naming the fix.
+    static result<std::unique_ptr<port>> open(const std::string& name, const port_config& config,
+                                              std::span<rte_mempool* const> pools);
+
+    // Names of the ports EAL found ("net_ring0", "0000:3b:00.0"), in port-id order.
+    static std::vector<std::string> available();
+
+    port(const port&) = delete;
+    port& operator=(const port&) = delete;
+    ~port() override;  // stops the port (EAL closes it at exit)
+
+    std::uint16_t id() const noexcept { return id_; }
+    // The most rx queues this device can have (software RSS covers more shards).
+    unsigned max_queues() const noexcept { return max_queues_; }
+
+    const std::string& name() const override { return name_; }
+    unsigned queue_count() const override { return queues_; }
+    net::offload_flags offloads() const override { return offloads_; }
+    net::ethernet_address mac() const override;
+    net::link_status link() const override;
+    std::vector<net::queue_counters> counters() const override;
+    std::vector<std::pair<std::string, std::uint64_t>> extended_stats() const override;
+
+    std::uint16_t rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) override;
+    std::uint16_t tx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t count) override;
+
+private:
+    port(std::uint16_t id, std::string name, unsigned queues, unsigned max_queues, net::offload_flags offloads);
+
+    std::uint16_t id_;
+    std::string name_;
+    unsigned queues_;
+    unsigned max_queues_;
+    net::offload_flags offloads_;
+};
+
+}  // namespace sluice::dpdk
