@@ -51,8 +51,13 @@ long hugepages_reserved() {
     return 0;
 }
 
-// The last line EAL logged about the failure, without its "EAL: " prefix.
+// What went wrong, in EAL's words: getopt's complaint if there is one ("unrecognized
+// option '--bogus'"), else the last line EAL logged, without its "EAL: " prefix.
 std::string last_eal_line(const std::string& log) {
+    for (const char* complaint : {"unrecognized option", "invalid option", "requires an argument"}) {
+        const std::size_t at = log.find(complaint);
+        if (at != std::string::npos) return log.substr(at, log.find('\n', at) - at);
+    }
     std::string last;
     std::size_t start = 0;
     while (start < log.size()) {
@@ -89,28 +94,46 @@ std::string explain_failure(int code, const std::string& log) {
     }
 }
 
-// Silences stdout (EAL prints its usage there on bad arguments) while alive.
-class quiet_stdout {
+// While alive, sends stdout (EAL prints its usage there on bad arguments) to /dev/null
+// and stderr (getopt's own complaints) to a temporary file that text() reads back.
+class quiet_terminal {
 public:
-    quiet_stdout() {
+    quiet_terminal() : captured_(std::tmpfile()) {
         std::fflush(stdout);
-        saved_ = dup(STDOUT_FILENO);
+        std::fflush(stderr);
+        saved_out_ = dup(STDOUT_FILENO);
+        saved_err_ = dup(STDERR_FILENO);
         const int null_fd = open("/dev/null", O_WRONLY);
         if (null_fd >= 0) {
             dup2(null_fd, STDOUT_FILENO);
             close(null_fd);
         }
+        if (captured_) dup2(fileno(captured_), STDERR_FILENO);
     }
-    ~quiet_stdout() {
-        std::fflush(stdout);
-        if (saved_ >= 0) {
-            dup2(saved_, STDOUT_FILENO);
-            close(saved_);
-        }
+    ~quiet_terminal() {
+        restore();
+        if (captured_) std::fclose(captured_);
+    }
+    std::string text() {
+        restore();
+        std::string out;
+        if (!captured_) return out;
+        std::rewind(captured_);
+        char buffer[512];
+        while (std::fgets(buffer, sizeof buffer, captured_)) out += buffer;
+        return out;
     }
 
 private:
-    int saved_ = -1;
+    void restore() {
+        std::fflush(stdout);
+        std::fflush(stderr);
+        if (saved_out_ >= 0) dup2(saved_out_, STDOUT_FILENO), close(saved_out_), saved_out_ = -1;
+        if (saved_err_ >= 0) dup2(saved_err_, STDERR_FILENO), close(saved_err_), saved_err_ = -1;
+    }
+    std::FILE* captured_;
+    int saved_out_ = -1;
+    int saved_err_ = -1;
 };
 
 }  // namespace
@@ -128,6 +151,11 @@ std::vector<std::string> eal_arguments(const std::string& program, std::vector<s
     }
     if (!has_option(args, {"--file-prefix"})) {
         full.push_back("--file-prefix=sluice-" + std::to_string(getpid()));
+    }
+    // Without hugepages EAL reserves only 64 MiB, too little for a pool per shard.
+    if (has_option(args, {"--no-huge"}) && !has_option(args, {"-m", "--socket-mem"})) {
+        full.push_back("-m");
+        full.push_back("1024");
     }
     // One process owns its ports: no shared files (hugepage maps, config) to leave behind.
     if (!has_option(args, {"--in-memory", "--no-shconf", "--proc-type"})) {
@@ -154,9 +182,11 @@ result<std::unique_ptr<eal>> eal::start(const std::string& program, std::vector<
     std::FILE* log_stream = show_log ? nullptr : open_memstream(&log_buffer, &log_size);
     if (log_stream) rte_openlog_stream(log_stream);
     int rc;
+    std::string terminal;
     {
-        quiet_stdout quiet;
+        quiet_terminal quiet;
         rc = rte_eal_init(int(argv.size() - 1), argv.data());
+        terminal = quiet.text();
     }
     const int code = rte_errno;
     std::string log;
@@ -170,7 +200,7 @@ result<std::unique_ptr<eal>> eal::start(const std::string& program, std::vector<
     const std::string runtime_dir = rte_eal_get_runtime_dir() ? rte_eal_get_runtime_dir() : "";
     if (rc < 0) {
         if (!runtime_dir.empty()) rmdir(runtime_dir.c_str());  // only if EAL left it empty
-        return error{explain_failure(code, log)};
+        return error{explain_failure(code, terminal + log)};
     }
     return std::unique_ptr<eal>(new eal(runtime_dir, std::move(log)));
 }

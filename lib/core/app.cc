@@ -30,6 +30,12 @@ int app::run(int argc, char** argv, std::function<task<int>()> main) {
         std::fprintf(stderr, "%s: %s\n", program_.c_str(), config.message().c_str());
         return 2;
     }
+    if (prepare_) {
+        if (auto prepared = prepare_(*config); !prepared) {
+            std::fprintf(stderr, "%s: %s\n", program_.c_str(), prepared.message().c_str());
+            return 1;
+        }
+    }
     runtime engine(std::move(*config));
     auto outcome = engine.run(std::move(main));
     if (!outcome) {

@@ -18,6 +18,11 @@ public:
     // Add the app's own options here before run().
     cli& options() noexcept { return parser_; }
 
+    // Runs after the command line is parsed and the shards' cpus are chosen, before any
+    // shard starts: start drivers (DPDK's EAL, ports), add shard hooks. Its error ends
+    // the program with that one line and exit code 1.
+    void on_prepare(std::function<result<void>(runtime_config&)> prepare) { prepare_ = std::move(prepare); }
+
     // Exit codes: main's value; 2 for a bad command line; 1 for a start-up failure.
     int run(int argc, char** argv, std::function<task<int>()> main);
 
@@ -25,6 +30,7 @@ private:
     std::string program_;
     cli parser_;
     runtime_options runtime_options_;
+    std::function<result<void>(runtime_config&)> prepare_;
 };
 
 }  // namespace sluice

@@ -1,0 +1,195 @@
+// sluice-fwd: an L2 forwarder. Each shard owns one queue of every port and forwards,
+// run to completion, what arrives on port 2k to port 2k+1 and back, swapping the MAC
+// addresses. Counters are printed when it stops (after --duration, or on SIGINT/SIGTERM).
+//
+//   sluice-fwd --ports net_ring0,net_ring1 --duration 10 -- --no-huge --vdev=net_ring0 --vdev=net_ring1
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "apps/fwd/forwarder.hh"
+#include "drivers/dpdk/eal.hh"
+#include "drivers/dpdk/port.hh"
+#include "lib/core/app.hh"
+#include "lib/core/sleep.hh"
+#include "lib/core/topology.hh"
+
+using namespace sluice;
+
+namespace {
+
+result<unsigned> parse_count(std::string_view option, std::string_view text, unsigned low, unsigned high) {
+    unsigned value = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9' || value > high) return error{"--" + std::string(option) + " takes a number from " +
+                                                             std::to_string(low) + " to " + std::to_string(high) +
+                                                             ", got \"" + std::string(text) + "\""};
+        value = value * 10 + unsigned(c - '0');
+    }
+    if (text.empty() || value < low || value > high) {
+        return error{"--" + std::string(option) + " takes a number from " + std::to_string(low) + " to " +
+                     std::to_string(high) + ", got \"" + std::string(text) + "\""};
+    }
+    return value;
+}
+
+std::vector<std::string> split_list(std::string_view text) {
+    std::vector<std::string> items;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t comma = text.find(',', start);
+        const std::size_t end = comma == std::string_view::npos ? text.size() : comma;
+        items.emplace_back(text.substr(start, end - start));
+        if (comma == std::string_view::npos) break;
+        start = comma + 1;
+    }
+    return items;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    app program("sluice-fwd", "L2 forwarder: swaps MAC addresses and sends each frame out of the paired port");
+    std::vector<std::string> port_names;
+    unsigned burst = 32, descriptors = 1024, mbufs = 8191;
+    std::optional<unsigned> duration_seconds;
+    unsigned tx_first = 0;
+    auto& options = program.options();
+    options.add_option("ports", "A,B[,C,D...]", "ports to forward between, in pairs (A<->B, C<->D), as EAL names them",
+                       [&](std::string_view text) -> result<void> {
+                           port_names = split_list(text);
+                           for (const auto& name : port_names) {
+                               if (name.empty()) return error{"--ports has an empty name; write --ports net_ring0,net_ring1"};
+                           }
+                           if (port_names.size() % 2 != 0) {
+                               return error{"--ports needs an even number of ports (they forward in pairs), got " +
+                                            std::to_string(port_names.size()) + "; e.g. --ports net_ring0,net_ring1"};
+                           }
+                           return {};
+                       },
+                       "net_ring0,net_ring1");
+    options.add_option("burst", "N", "frames per receive burst (default 32)", [&](std::string_view text) -> result<void> {
+        auto value = parse_count("burst", text, 1, 256);
+        if (!value) return value.failure();
+        burst = *value;
+        return {};
+    });
+    options.add_option("descriptors", "N", "rx and tx descriptors per queue (default 1024)",
+                       [&](std::string_view text) -> result<void> {
+                           auto value = parse_count("descriptors", text, 32, 16384);
+                           if (!value) return value.failure();
+                           descriptors = *value;
+                           return {};
+                       });
+    options.add_option("mbufs", "N", "mbufs in each shard's pool (default 8191)", [&](std::string_view text) -> result<void> {
+        auto value = parse_count("mbufs", text, 512, 4'000'000);
+        if (!value) return value.failure();
+        mbufs = *value;
+        return {};
+    });
+    options.add_option("duration", "SECONDS", "stop after this many seconds (default: at SIGINT or SIGTERM)",
+                       [&](std::string_view text) -> result<void> {
+                           auto value = parse_count("duration", text, 1, 86400);
+                           if (!value) return value.failure();
+                           duration_seconds = *value;
+                           return {};
+                       });
+
+    options.add_option("tx-first", "N", "at start, send N bursts of 64-byte frames out of every port from every shard "
+                                        "(as testpmd --tx-first; on loopback vdevs they then circulate)",
+                       [&](std::string_view text) -> result<void> {
+                           auto value = parse_count("tx-first", text, 1, 64);
+                           if (!value) return value.failure();
+                           tx_first = *value;
+                           return {};
+                       });
+
+    // Owned here so they outlive the runtime; torn down in reverse after it stops.
+    std::unique_ptr<dpdk::eal> environment;
+    std::vector<rte_mempool*> pools;
+    std::vector<std::unique_ptr<dpdk::port>> ports;
+    std::vector<std::unique_ptr<fwd::forwarder>> forwarders;
+
+    program.on_prepare([&](runtime_config& config) -> result<void> {
+        if (port_names.empty()) return error{"no ports given; add --ports A,B (e.g. --ports net_ring0,net_ring1)"};
+        auto started = dpdk::eal::start("sluice-fwd", options.rest());
+        if (!started) return started.failure();
+        environment = std::move(*started);
+        auto topo = topology::discover();
+        if (!topo) return topo.failure();
+
+        // One pool per shard, on the shard's NUMA node, named after its shard.
+        for (unsigned s = 0; s < config.cpus.size(); ++s) {
+            const int socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
+            const std::string name = "sluice_fwd_" + std::to_string(s);
+            rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+            if (!pool) {
+                return error{"could not allocate " + std::to_string(mbufs) + " mbufs for shard " + std::to_string(s) +
+                             " on NUMA socket " + std::to_string(socket) + " (" + rte_strerror(rte_errno) +
+                             "); reserve more hugepages, give EAL more memory with -m, or lower --mbufs"};
+            }
+            pools.push_back(pool);
+        }
+        dpdk::port_config port_config;
+        port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
+        std::vector<net::device*> devices;
+        for (const auto& name : port_names) {
+            auto opened = dpdk::port::open(name, port_config, pools);
+            if (!opened) return opened.failure();
+            devices.push_back(opened->get());
+            ports.push_back(std::move(*opened));
+        }
+        forwarders.resize(config.cpus.size());
+        config.shard_hooks.push_back(dpdk::eal::lcore_hook());
+        config.shard_hooks.push_back({
+            [&, devices](shard& s) -> result<void> {
+                forwarders[s.id()] = std::make_unique<fwd::forwarder>(devices, s.id(), std::uint16_t(burst));
+                s.add_poller(*forwarders[s.id()], loop_stage::receive);
+                for (net::device* device : devices) {
+                    if (auto sent = fwd::send_first_bursts(*device, s.id(), pools[s.id()], tx_first, std::uint16_t(burst)); !sent) {
+                        return sent.failure();
+                    }
+                }
+                return {};
+            },
+            [&](shard& s) {
+                s.remove_poller(*forwarders[s.id()]);
+                std::fputs(forwarders[s.id()]->report(s.id()).c_str(), stdout);
+            },
+        });
+        return {};
+    });
+
+    clock::time_point started_at{}, stopped_at{};
+    const int exit_code = program.run(argc, argv, [&]() -> task<int> {
+        started_at = clock::now();
+        if (duration_seconds) {
+            co_await sleep_for(std::chrono::seconds(*duration_seconds));
+        } else {
+            for (;;) co_await sleep_for(std::chrono::seconds(1));  // until a signal stops the runtime
+        }
+        co_return 0;
+    });
+    stopped_at = clock::now();
+    if (exit_code == 0 && !forwarders.empty()) {
+        std::uint64_t forwarded = 0;
+        for (const auto& f : forwarders) {
+            for (const auto& direction : f->counters()) forwarded += direction.sent;
+        }
+        const double seconds = std::chrono::duration<double>(stopped_at - started_at).count();
+        std::printf("sluice-fwd: total: forwarded %llu frames in %.3f s: %.3f Mpps\n",
+                    static_cast<unsigned long long>(forwarded), seconds, seconds > 0 ? double(forwarded) / seconds / 1e6 : 0.0);
+    }
+    std::fflush(stdout);
+    ports.clear();
+    for (rte_mempool* pool : pools) rte_mempool_free(pool);
+    environment.reset();
+    return exit_code;
+}

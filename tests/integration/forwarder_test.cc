@@ -1,0 +1,119 @@
+// sluice-fwd run as a user runs it, on vdevs: set-up mistakes end with one line and a
+// non-zero exit and leave nothing in DPDK's runtime folder; a run on two loopback
+// net_ring ports forwards the frames it injects, and its counters add up.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <string>
+
+namespace {
+
+struct fwd_run {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// The per-process DPDK runtime folder Sluice's EAL start-up names after the PID.
+bool runtime_folder_left_behind() {
+    struct stat info;
+    return stat("/var/run/dpdk", &info) == 0 && std::system("ls -A /var/run/dpdk | grep -q '^sluice-'") == 0;
+}
+
+fwd_run run_fwd(const std::string& args) {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
+    const std::string base = "/tmp/sluice-fwd-test-" + std::to_string(getpid());
+    const int status = std::system(("timeout 60 " + std::string(apps) + "/sluice-fwd " + args + " >" + base +
+                                    ".out 2>" + base + ".err")
+                                       .c_str());
+    fwd_run run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run.out = slurp(base + ".out");
+    run.err = slurp(base + ".err");
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    return run;
+}
+
+// stderr minus the runtime's own start-up report lines ("sluice: clock: ...").
+std::string problem_lines(const std::string& err) {
+    std::string kept;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("sluice: ", 0) != 0) kept += line + "\n";
+    }
+    return kept;
+}
+
+void expect_one_line_failure(const std::string& args, const std::string& must_mention) {
+    BOOST_TEST_CONTEXT("sluice-fwd " << args) {
+        const fwd_run run = run_fwd(args);
+        BOOST_CHECK_NE(run.exit_code, 0);
+        BOOST_CHECK_LT(run.exit_code, 128);
+        const std::string problem = problem_lines(run.err);
+        BOOST_REQUIRE(!problem.empty());
+        BOOST_CHECK_EQUAL(problem.find('\n'), problem.size() - 1);  // exactly one line
+        BOOST_CHECK_EQUAL(problem.rfind("sluice-fwd: ", 0), 0u);
+        BOOST_CHECK_MESSAGE(problem.find(must_mention) != std::string::npos,
+                            "'" << problem << "' should mention '" << must_mention << "'");
+        BOOST_CHECK(!runtime_folder_left_behind());
+    }
+}
+
+const std::string vdevs = " -- --no-huge --no-pci --vdev=net_ring0 --vdev=net_ring1";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(forwarder)
+
+BOOST_AUTO_TEST_CASE(odd_port_count_is_one_line) { expect_one_line_failure("--ports net_ring0" + vdevs, "even number"); }
+
+BOOST_AUTO_TEST_CASE(missing_port_names_the_ports_found) {
+    expect_one_line_failure("--shards 1 --ports net_ring0,net_ring7" + vdevs, "net_ring1");
+}
+
+BOOST_AUTO_TEST_CASE(nonexistent_vdev_is_one_line_naming_the_vdev_option) {
+    expect_one_line_failure("--shards 1 --ports net_ring0,net_ring1 -- --no-huge --no-pci --vdev=net_nosuch0", "--vdev");
+}
+
+BOOST_AUTO_TEST_CASE(malformed_eal_argument_is_one_line) {
+    expect_one_line_failure("--shards 1 --ports net_ring0,net_ring1 -- --no-huge --bogus", "--bogus");
+}
+
+BOOST_AUTO_TEST_CASE(unallocatable_mempool_is_one_line_naming_the_fix) {
+    expect_one_line_failure("--shards 1 --ports net_ring0,net_ring1 --mbufs 4000000" + vdevs + " -m 64", "--mbufs");
+}
+
+BOOST_AUTO_TEST_CASE(forwards_injected_frames_between_loopback_rings_and_counts_them) {
+    const fwd_run run = run_fwd("--shards 1 --ports net_ring0,net_ring1 --tx-first 1 --duration 1" + vdevs);
+    BOOST_REQUIRE_EQUAL(run.exit_code, 0);
+    std::smatch total;
+    BOOST_REQUIRE_MESSAGE(std::regex_search(run.out, total, std::regex("total: forwarded ([0-9]+) frames")), run.out);
+    BOOST_CHECK_GT(std::stoull(total[1]), 64u);  // the 64 injected frames went round more than once
+    // Per direction: every frame received was either sent or counted as dropped.
+    const std::regex direction("received ([0-9]+), sent ([0-9]+), dropped ([0-9]+)");
+    int directions = 0;
+    for (auto it = std::sregex_iterator(run.out.begin(), run.out.end(), direction); it != std::sregex_iterator(); ++it) {
+        ++directions;
+        BOOST_CHECK_EQUAL(std::stoull((*it)[1]), std::stoull((*it)[2]) + std::stoull((*it)[3]));
+    }
+    BOOST_CHECK_EQUAL(directions, 2);
+    BOOST_CHECK(!runtime_folder_left_behind());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
