@@ -1,0 +1,3 @@
+// The net unit suite: RSS hashing, redirection and local-port choice.
+#define BOOST_TEST_MODULE net
+#include <boost/test/unit_test.hpp>
