@@ -12,6 +12,7 @@ app::app(std::string program, std::string summary) : program_(program), parser_(
 }
 
 int app::run(int argc, char** argv, std::function<task<int>()> main) {
+    install_stop_signal_handlers();
     if (auto parsed = parser_.parse(argc, argv); !parsed) {
         std::fprintf(stderr, "%s: %s\n", program_.c_str(), parsed.message().c_str());
         return 2;
@@ -35,6 +36,7 @@ int app::run(int argc, char** argv, std::function<task<int>()> main) {
             std::fprintf(stderr, "%s: %s\n", program_.c_str(), prepared.message().c_str());
             return 1;
         }
+        install_stop_signal_handlers();  // again: a driver's start-up (DPDK's EAL) may replace them
     }
     runtime engine(std::move(*config));
     auto outcome = engine.run(std::move(main));

@@ -24,26 +24,43 @@ namespace sluice {
 namespace {
 
 std::atomic<bool> stop_flag{false};
+std::atomic<bool> signal_seen{false};  // a stop signal arrived (perhaps before the run)
 std::atomic<bool> running{false};
 
-extern "C" void on_stop_signal(int) { stop_flag.store(true, std::memory_order_relaxed); }
+extern "C" void on_stop_signal(int) {
+    signal_seen.store(true, std::memory_order_relaxed);
+    stop_flag.store(true, std::memory_order_relaxed);
+}
 
-// Installs the stop handlers for the runtime's lifetime and puts the old ones back.
+bool our_handler_installed() {
+    struct sigaction current {};
+    sigaction(SIGTERM, nullptr, &current);
+    return current.sa_handler == on_stop_signal;
+}
+
+void install(struct sigaction* old_int, struct sigaction* old_term) {
+    struct sigaction action {};
+    action.sa_handler = on_stop_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, old_int);
+    sigaction(SIGTERM, &action, old_term);
+}
+
+// Installs the stop handlers for the runtime's lifetime and puts the old ones back —
+// unless a program installed them for its whole life (install_stop_signal_handlers).
 class signal_guard {
 public:
-    signal_guard() {
-        struct sigaction action {};
-        action.sa_handler = on_stop_signal;
-        sigemptyset(&action.sa_mask);
-        sigaction(SIGINT, &action, &old_int_);
-        sigaction(SIGTERM, &action, &old_term_);
+    signal_guard() : owned_(!our_handler_installed()) {
+        if (owned_) install(&old_int_, &old_term_);
     }
     ~signal_guard() {
+        if (!owned_) return;
         sigaction(SIGINT, &old_int_, nullptr);
         sigaction(SIGTERM, &old_term_, nullptr);
     }
 
 private:
+    bool owned_;
     struct sigaction old_int_ {};
     struct sigaction old_term_ {};
 };
@@ -51,6 +68,8 @@ private:
 }  // namespace
 
 void request_stop() noexcept { stop_flag.store(true, std::memory_order_relaxed); }
+
+void install_stop_signal_handlers() { install(nullptr, nullptr); }
 
 runtime::runtime(runtime_config config) : config_(std::move(config)) {}
 
@@ -72,7 +91,7 @@ result<int> runtime::run(std::function<task<int>()> main) {
         std::fprintf(stderr, "sluice: clock: %s\n", clock_source.reason.c_str());
     }
 
-    stop_flag.store(false);
+    stop_flag.store(signal_seen.load());  // a signal during start-up stops the run at once
     signal_guard signals;
     const unsigned count = unsigned(config_.cpus.size());
     cross_core mesh(count, config_.cross_core_ring_size);

@@ -29,4 +29,10 @@ private:
 // Asks every shard of the running runtime to leave its loop. Any thread; signal-safe.
 void request_stop() noexcept;
 
+// For a program that owns its process: SIGINT/SIGTERM stop the runtime from now on and
+// for the rest of the process, so a signal during start-up, or a second one during
+// teardown (drivers cleaning up after the runtime), cannot kill it half-way. A signal
+// before runtime::run makes that run stop at once. sluice::app calls this first thing.
+void install_stop_signal_handlers();
+
 }  // namespace sluice

@@ -24,8 +24,9 @@ inline constexpr std::size_t cache_line_size = 64;
 // How the consumer learns that elements have arrived (docs/ring.md, "Two signals").
 enum class ring_signal {
     tail_index,  // it reads the producer's tail: any element type; best for streaming
-    slot_value,  // it reads the next slot itself: T is a pointer, never null; one cache
-                 // line per hand-off, so the lowest latency (the cross-core mesh uses it)
+    slot_value,  // it reads the next slot itself: T is a pointer below 2^48, tagged with
+                 // the lap it was written in; one cache line per hand-off and no write by
+                 // the consumer to it, so the lowest latency (the cross-core mesh uses it)
 };
 
 namespace detail {
@@ -42,11 +43,12 @@ class spsc_ring {
     static_assert(std::is_nothrow_move_assignable_v<T>, "pop moves into the caller's elements");
     static_assert(std::is_nothrow_destructible_v<T>);
     static_assert(Signal != ring_signal::slot_value || std::is_pointer_v<T>,
-                  "slot_value rings carry pointers: null marks an empty slot");
+                  "slot_value rings carry pointers, tagged in their top 16 bits");
 
     static constexpr bool by_slot = Signal == ring_signal::slot_value;
-    // In slot_value mode a slot is an atomic pointer; otherwise raw storage for a T.
-    using slot = std::conditional_t<by_slot, std::atomic<T>, T>;
+    // In slot_value mode a slot is a tagged pointer word; otherwise raw storage for a T.
+    using slot = std::conditional_t<by_slot, std::atomic<std::uint64_t>, T>;
+    static constexpr unsigned tag_shift = 48;  // x86-64 user pointers fit in 47 bits
     static constexpr std::align_val_t slot_alignment{std::max(alignof(slot), cache_line_size)};
 
 public:
@@ -58,8 +60,12 @@ public:
             throw std::invalid_argument("spsc_ring capacity must be a power of two >= 2");
         }
         slots_ = static_cast<slot*>(::operator new(capacity * sizeof(slot), slot_alignment));
+        lap_shift_ = unsigned(std::countr_zero(capacity));
         if constexpr (by_slot) {
-            for (std::size_t i = 0; i < capacity; ++i) std::construct_at(&slots_[i], nullptr);
+            // Each slot starts tagged with the lap before the one its first index is in.
+            for (std::uint64_t index = start.value; index != start.value + capacity; ++index) {
+                std::construct_at(&slots_[index & (capacity - 1)], tag_of(index - capacity) << tag_shift);
+            }
         }
         producer_.slots = consumer_.slots = slots_;
         producer_.mask = consumer_.mask = capacity - 1;
@@ -83,6 +89,9 @@ public:
     }
 
     std::size_t capacity() const noexcept { return producer_.mask + 1; }
+
+    // slot_value: the 16-bit lap tag a value written at `index` carries.
+    std::uint64_t tag_of(std::uint64_t index) const noexcept { return (index >> lap_shift_) & 0xffff; }
 
     // --- producer side -------------------------------------------------------------
 
@@ -138,7 +147,7 @@ private:
         std::size_t room = p.mask + 1 - (tail - p.cached_head);
         if (room < std::max<std::size_t>(count, 1)) {
             // acquire: pairs with the consumer's release store of head, so the slots it
-            // freed are finished being read (and, by slot, cleared) before we overwrite them.
+            // freed are finished being read before we overwrite them.
             p.cached_head = consumer_.head.load(std::memory_order_acquire);
             room = p.mask + 1 - (tail - p.cached_head);
         }
@@ -146,12 +155,13 @@ private:
         if (n == 0 || n < minimum) {
             return 0;
         }
-        for_each_run(p.slots, p.mask, tail, n, [source](slot* run, std::size_t offset, std::size_t length) {
+        for_each_run(p.slots, p.mask, tail, n, [this, source, tail](slot* run, std::size_t offset, std::size_t length) {
             for (std::size_t i = 0; i < length; ++i) {
                 if constexpr (by_slot) {
-                    assert(source[offset + i] != nullptr && "slot_value rings never carry null");
+                    const auto address = reinterpret_cast<std::uint64_t>(source[offset + i]);
+                    assert(address >> tag_shift == 0 && "slot_value pointers fit in 48 bits");
                     // release: pairs with the consumer's acquire load of this slot.
-                    run[i].store(source[offset + i], std::memory_order_release);
+                    run[i].store(address | tag_of(tail + offset + i) << tag_shift, std::memory_order_release);
                 } else {
                     std::construct_at(&run[i], std::move(source[offset + i]));
                 }
@@ -178,9 +188,10 @@ private:
         for_each_run(c.slots, c.mask, head, n, [destination](slot* run, std::size_t offset, std::size_t length) {
             for (std::size_t i = 0; i < length; ++i) {
                 if constexpr (by_slot) {
-                    // relaxed: the acquire in ready_by_slot already ordered these slots.
-                    destination[offset + i] = run[i].load(std::memory_order_relaxed);
-                    run[i].store(nullptr, std::memory_order_relaxed);  // published by head below
+                    // relaxed: the acquire in ready_by_slot already ordered these slots. The
+                    // slot is left as it is: its tag alone says it was consumed.
+                    const std::uint64_t word = run[i].load(std::memory_order_relaxed);
+                    destination[offset + i] = reinterpret_cast<T>(word & ((std::uint64_t(1) << tag_shift) - 1));
                 } else {
                     destination[offset + i] = std::move(run[i]);
                     std::destroy_at(&run[i]);
@@ -206,13 +217,16 @@ private:
         return n < minimum ? 0 : n;
     }
 
-    // slot_value: the producer fills slots in index order, so if slot k is non-null every
-    // slot before it is too. A bulk pop checks only its last slot.
+    // slot_value: a slot holds its index's value once it carries that index's lap tag
+    // (until then it still carries the previous lap's). The producer fills slots in index
+    // order, so if slot k is filled every slot before it is too: a bulk pop checks only
+    // its last slot.
     std::size_t ready_by_slot(std::uint64_t head, std::size_t count, std::size_t minimum) noexcept {
         auto& c = consumer_;
         auto filled = [&](std::size_t k) {
             // acquire: pairs with the producer's release store into this slot.
-            return c.slots[(head + k) & c.mask].load(std::memory_order_acquire) != nullptr;
+            const std::uint64_t word = c.slots[(head + k) & c.mask].load(std::memory_order_acquire);
+            return word >> tag_shift == tag_of(head + k);
         };
         count = std::min(count, c.mask + 1);
         if (minimum != 0) {
@@ -241,6 +255,7 @@ private:
     producer_state producer_;
     consumer_state consumer_;
     slot* slots_ = nullptr;
+    unsigned lap_shift_ = 0;  // log2(capacity)
 };
 
 }  // namespace sluice

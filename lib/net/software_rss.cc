@@ -5,7 +5,7 @@
 // allocates nothing once running.
 #include "lib/net/software_rss.hh"
 
-#include <rte_mbuf.h>  // the mbuf adapter: lib/net reads frame bytes here only
+#include "lib/net/detail/mbuf.hh"
 
 #include <algorithm>
 #include <bit>
@@ -23,7 +23,7 @@ std::uint32_t read32(std::span<const std::byte> b, std::size_t at) {
 }
 
 std::span<const std::byte> first_segment(const rte_mbuf* frame) {
-    return {rte_pktmbuf_mtod(frame, const std::byte*), rte_pktmbuf_data_len(frame)};
+    return {detail::bytes(frame), frame->data_len};
 }
 
 constexpr std::uint16_t ethertype_ipv4 = 0x0800;
@@ -124,7 +124,7 @@ void frame_batch::run_on_target() noexcept {
         if (waiting.size() < software_rss::inbox_limit) {
             waiting.push_back(frames[i]);
         } else {
-            rte_pktmbuf_free(frames[i]);
+            detail::release_chain(frames[i]);
             ++receiver->counters.dropped_inbox_full;
         }
     }
@@ -169,11 +169,11 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
 
 software_rss::~software_rss() {
     for (auto& state : states_) {
-        for (rte_mbuf* frame : state->inbox) rte_pktmbuf_free(frame);
-        for (rte_mbuf* frame : state->to_transmit) rte_pktmbuf_free(frame);
-        for (auto& [peer, frame] : state->stalled) rte_pktmbuf_free(frame);
+        for (rte_mbuf* frame : state->inbox) detail::release_chain(frame);
+        for (rte_mbuf* frame : state->to_transmit) detail::release_chain(frame);
+        for (auto& [peer, frame] : state->stalled) detail::release_chain(frame);
         for (auto& batch : state->batches) {  // still filling, or stranded by the stop
-            for (std::uint16_t i = 0; i < batch->count; ++i) rte_pktmbuf_free(batch->frames[i]);
+            for (std::uint16_t i = 0; i < batch->count; ++i) detail::release_chain(batch->frames[i]);
         }
     }
 }

@@ -28,10 +28,20 @@ std::string slurp(const std::string& path) {
     return text.str();
 }
 
-// The per-process DPDK runtime folder Sluice's EAL start-up names after the PID.
-bool runtime_folder_left_behind() {
+// Each run gets its own EAL file prefix, so the check sees only the folder that run made.
+std::string run_prefix() {
+    static int serial = 0;
+    return "sluice-fwdtest-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
+}
+
+bool runtime_folder_left_behind(const std::string& prefix) {
     struct stat info;
-    return stat("/var/run/dpdk", &info) == 0 && std::system("ls -A /var/run/dpdk | grep -q '^sluice-'") == 0;
+    return stat(("/var/run/dpdk/" + prefix).c_str(), &info) == 0;
+}
+
+// Appends the run's --file-prefix to the EAL arguments (after "--"; adds "--" if absent).
+std::string with_prefix(const std::string& args, const std::string& prefix) {
+    return args + (args.find(" -- ") == std::string::npos ? " --" : "") + " --file-prefix=" + prefix;
 }
 
 fwd_run run_fwd(const std::string& args) {
@@ -61,8 +71,9 @@ std::string problem_lines(const std::string& err) {
 }
 
 void expect_one_line_failure(const std::string& args, const std::string& must_mention) {
+    const std::string prefix = run_prefix();
     BOOST_TEST_CONTEXT("sluice-fwd " << args) {
-        const fwd_run run = run_fwd(args);
+        const fwd_run run = run_fwd(with_prefix(args, prefix));
         BOOST_CHECK_NE(run.exit_code, 0);
         BOOST_CHECK_LT(run.exit_code, 128);
         const std::string problem = problem_lines(run.err);
@@ -71,7 +82,7 @@ void expect_one_line_failure(const std::string& args, const std::string& must_me
         BOOST_CHECK_EQUAL(problem.rfind("sluice-fwd: ", 0), 0u);
         BOOST_CHECK_MESSAGE(problem.find(must_mention) != std::string::npos,
                             "'" << problem << "' should mention '" << must_mention << "'");
-        BOOST_CHECK(!runtime_folder_left_behind());
+        BOOST_CHECK(!runtime_folder_left_behind(prefix));
     }
 }
 
@@ -100,7 +111,8 @@ BOOST_AUTO_TEST_CASE(unallocatable_mempool_is_one_line_naming_the_fix) {
 }
 
 BOOST_AUTO_TEST_CASE(forwards_injected_frames_between_loopback_rings_and_counts_them) {
-    const fwd_run run = run_fwd("--shards 1 --ports net_ring0,net_ring1 --tx-first 1 --duration 1" + vdevs);
+    const std::string prefix = run_prefix();
+    const fwd_run run = run_fwd(with_prefix("--shards 1 --ports net_ring0,net_ring1 --tx-first 1 --duration 1" + vdevs, prefix));
     BOOST_REQUIRE_EQUAL(run.exit_code, 0);
     std::smatch total;
     BOOST_REQUIRE_MESSAGE(std::regex_search(run.out, total, std::regex("total: forwarded ([0-9]+) frames")), run.out);
@@ -113,7 +125,29 @@ BOOST_AUTO_TEST_CASE(forwards_injected_frames_between_loopback_rings_and_counts_
         BOOST_CHECK_EQUAL(std::stoull((*it)[1]), std::stoull((*it)[2]) + std::stoull((*it)[3]));
     }
     BOOST_CHECK_EQUAL(directions, 2);
-    BOOST_CHECK(!runtime_folder_left_behind());
+    BOOST_CHECK(!runtime_folder_left_behind(prefix));
+}
+
+BOOST_AUTO_TEST_CASE(repeated_stop_signals_still_end_in_a_clean_exit) {
+    // timeout(1) and Ctrl-C signal a whole process group: a second signal must not kill
+    // the forwarder half-way through DPDK's clean-up.
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE(apps);
+    const std::string prefix = run_prefix();
+    const std::string base = "/tmp/sluice-fwd-signal-" + std::to_string(getpid());
+    const std::string script =
+        "timeout 60 " + std::string(apps) + "/sluice-fwd --shards 1 --ports net_ring0,net_ring1 --tx-first 1 " +
+        with_prefix(vdevs, prefix) + " >" + base + ".out 2>" + base + ".err & pid=$!; "
+        "for i in $(seq 1 200); do grep -q 'shard 0 on cpu' " + base + ".err 2>/dev/null && break; sleep 0.05; done; "
+        "sleep 0.2; kill -TERM $pid; kill -TERM $pid; kill -INT $pid; wait $pid";
+    const int status = std::system(script.c_str());
+    const std::string out = slurp(base + ".out");
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    BOOST_REQUIRE(WIFEXITED(status));
+    BOOST_CHECK_EQUAL(WEXITSTATUS(status), 0);
+    BOOST_CHECK_NE(out.find("total: forwarded"), std::string::npos);
+    BOOST_CHECK(!runtime_folder_left_behind(prefix));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,211 @@
+// packet: reading (linearize, contiguous, writable, copy_out) and sharing (share,
+// into_buffer, from_buffer). Same rules as packet.cc: packet-wide fields stay in the first
+// segment, and bytes are written only where detail::writable allows.
+#include "lib/net/packet.hh"
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+
+#include "lib/net/detail/mbuf.hh"
+
+namespace sluice::net {
+
+using detail::bytes;
+using detail::choose_pool;
+using detail::holds_no_bytes;
+using detail::locate;
+using detail::max_length;
+
+// --- reading ----------------------------------------------------------------------------
+
+buffer_result<std::span<const std::byte>> packet::linearize(std::size_t n, packet_pool& pool) noexcept {
+    return linearize_from(n, pool.mempool());
+}
+buffer_result<std::span<const std::byte>> packet::linearize(std::size_t n) noexcept {
+    return linearize_from(n, nullptr);
+}
+
+buffer_result<std::span<const std::byte>> packet::linearize_from(std::size_t n, rte_mempool* pool) noexcept {
+    using span = std::span<const std::byte>;
+    if (n > length()) return buffer_error::out_of_range;
+    if (n == 0) return span{};
+    if (n <= head_->data_len) return span(bytes(head_), n);
+
+    if (detail::writable(head_) && n <= head_->buf_len) {
+        // Pull the bytes into the first segment, sliding its data toward the front of its
+        // buffer first if the room behind it is short.
+        if (head_->data_off + n > head_->buf_len) {
+            const auto front = std::uint16_t(head_->buf_len - n);
+            std::memmove(static_cast<std::byte*>(head_->buf_addr) + front, bytes(head_), head_->data_len);
+            head_->data_off = front;
+        }
+        rte_mbuf* prev = head_;
+        while (head_->data_len < n) {
+            rte_mbuf* seg = prev->next;
+            const std::size_t take = std::min<std::size_t>(n - head_->data_len, seg->data_len);
+            std::memcpy(bytes(head_) + head_->data_len, bytes(seg), take);
+            head_->data_len += std::uint16_t(take);
+            seg->data_off += std::uint16_t(take);
+            seg->data_len -= std::uint16_t(take);
+            if (seg->data_len == 0) {
+                prev->next = seg->next;
+                seg->next = nullptr;
+                detail::release_segment(seg);
+                head_->nb_segs -= 1;
+            } else {
+                prev = seg;
+            }
+        }
+        return span(bytes(head_), n);
+    }
+
+    // The first segment is shared or too small: copy the n bytes into a fresh mbuf in front.
+    rte_mempool* mp = pool_for(pool);
+    if (mp == nullptr) return buffer_error::no_pool;
+    const std::size_t room = rte_pktmbuf_data_room_size(mp);
+    if (n > room) return buffer_error::too_large;
+    rte_mbuf* m = rte_pktmbuf_alloc(mp);
+    if (m == nullptr) return buffer_error::pool_empty;
+    m->data_off = std::uint16_t(std::min<std::size_t>(packet_pool::headroom, room - n));
+    m->data_len = std::uint16_t(copy_out(0, std::span<std::byte>(bytes(m), n)));
+    // Dropping n > data_len bytes releases at least the first segment, so adding m cannot
+    // pass the segment limit.
+    trim_front(n);
+    detail::move_packet_fields(m, head_);
+    if (holds_no_bytes(head_)) {
+        m->pkt_len = std::uint32_t(n);
+        detail::release_chain(head_);
+    } else {
+        m->next = head_;
+        m->nb_segs = std::uint16_t(head_->nb_segs + 1);
+        m->pkt_len = head_->pkt_len + std::uint32_t(n);
+    }
+    head_ = m;
+    return span(bytes(m), n);
+}
+
+std::optional<std::span<const std::byte>> packet::contiguous(std::size_t offset, std::size_t n) const noexcept {
+    const std::size_t len = length();
+    if (offset > len || n > len - offset) return std::nullopt;
+    if (n == 0) return std::span<const std::byte>{};
+    auto [seg, at] = locate(head_, offset);
+    if (n > seg->data_len - at) return std::nullopt;
+    return std::span<const std::byte>(bytes(seg) + at, n);
+}
+
+std::optional<std::span<std::byte>> packet::writable(std::size_t offset, std::size_t n) noexcept {
+    const std::size_t len = length();
+    if (offset > len || n > len - offset) return std::nullopt;
+    if (n == 0) return std::span<std::byte>{};
+    auto [seg, at] = locate(head_, offset);
+    if (n > seg->data_len - at || !detail::writable(seg)) return std::nullopt;
+    return std::span<std::byte>(bytes(seg) + at, n);
+}
+
+std::size_t packet::copy_out(std::size_t offset, std::span<std::byte> dst) const noexcept {
+    const std::size_t len = length();
+    if (offset >= len) return 0;
+    const std::size_t total = std::min(dst.size(), len - offset);
+    std::size_t copied = 0;
+    for (auto [seg, at] = locate(head_, offset); copied < total; seg = seg->next, at = 0) {
+        const std::size_t take = std::min<std::size_t>(seg->data_len - at, total - copied);
+        std::memcpy(dst.data() + copied, bytes(seg) + at, take);
+        copied += take;
+    }
+    return copied;
+}
+
+// --- views ------------------------------------------------------------------------------
+
+buffer packet::share(std::size_t offset, std::size_t n) const {
+    buffer out;
+    const std::size_t len = length();
+    if (offset >= len) return out;
+    n = std::min(n, len - offset);
+    if (n == 0) return out;
+    const auto [first, start] = locate(head_, offset);
+    // Count first, reserve, then take references: a failed allocation leaves none taken.
+    std::size_t pieces = 0;
+    std::size_t left = n;
+    for (auto [seg, at] = std::pair{first, start}; left != 0; seg = seg->next, at = 0) {
+        const std::size_t take = std::min<std::size_t>(seg->data_len - at, left);
+        pieces += take != 0;
+        left -= take;
+    }
+    out.reserve(pieces);
+    left = n;
+    for (auto [seg, at] = std::pair{first, start}; left != 0; seg = seg->next, at = 0) {
+        const std::size_t take = std::min<std::size_t>(seg->data_len - at, left);
+        if (take == 0) continue;
+        detail::retain_segment(seg);
+        out.push_back(fragment(bytes(seg) + at, seg, std::uint32_t(take)));
+        left -= take;
+    }
+    return out;
+}
+
+buffer packet::into_buffer() && {
+    buffer out;
+    if (head_ == nullptr) return out;
+    std::size_t pieces = 0;
+    for (const rte_mbuf* seg = head_; seg != nullptr; seg = seg->next) pieces += seg->data_len != 0;
+    out.reserve(pieces);
+    // Each segment's reference moves from the chain to one fragment. The stale `next`
+    // links stay; views never follow them and DPDK clears them on the final free.
+    rte_mbuf* seg = release();
+    while (seg != nullptr) {
+        rte_mbuf* next = seg->next;
+        if (seg->data_len != 0) {
+            out.push_back(fragment(bytes(seg), seg, seg->data_len));
+        } else {
+            detail::release_segment(seg);
+        }
+        seg = next;
+    }
+    return out;
+}
+
+buffer_result<packet> packet::from_buffer(const buffer& view, packet_pool& pool) noexcept {
+    return from_buffer_from(view, pool.mempool());
+}
+buffer_result<packet> packet::from_buffer(const buffer& view) noexcept { return from_buffer_from(view, nullptr); }
+
+buffer_result<packet> packet::from_buffer_from(const buffer& view, rte_mempool* pool) noexcept {
+    if (view.empty()) return packet();
+    if (view.fragments().size() > RTE_MBUF_MAX_NB_SEGS) return buffer_error::too_many_segments;
+    if (view.size() > max_length) return buffer_error::too_large;
+    rte_mempool* mp = choose_pool(pool, view.fragments()[0].segment_);
+    if (mp == nullptr) return buffer_error::no_pool;
+    packet out;
+    rte_mbuf* last = nullptr;
+    for (const fragment& piece : view.fragments()) {
+        rte_mbuf* mi = rte_pktmbuf_alloc(mp);
+        if (mi == nullptr) return buffer_error::pool_empty;  // `out` releases what was built
+        // Takes a reference to the memory's owner (the direct mbuf, or the external
+        // buffer's shared info), so the bytes outlive the view if the NIC is slow.
+        rte_pktmbuf_attach(mi, piece.segment_);
+        // attach copied the segment's packet fields; a chain for transmit starts clean.
+        mi->ol_flags &= RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+        mi->port = RTE_MBUF_PORT_INVALID;
+        mi->packet_type = 0;
+        mi->tx_offload = 0;
+        mi->vlan_tci = 0;
+        mi->vlan_tci_outer = 0;
+        std::memset(&mi->hash, 0, sizeof mi->hash);
+        mi->data_off = std::uint16_t(piece.data_ - static_cast<const std::byte*>(mi->buf_addr));
+        mi->data_len = std::uint16_t(piece.size_);
+        mi->pkt_len = mi->data_len;
+        if (last == nullptr) {
+            out.head_ = mi;
+        } else {
+            last->next = mi;
+            out.head_->nb_segs += 1;
+            out.head_->pkt_len += mi->data_len;
+        }
+        last = mi;
+    }
+    return out;
+}
+
+}  // namespace sluice::net
