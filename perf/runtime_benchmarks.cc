@@ -95,7 +95,7 @@ void spsc_ring_pair(benchmark::State& state) {
     using item = std::uintptr_t*;
     auto as_item = [](std::uint64_t v) { return reinterpret_cast<item>(std::uintptr_t(v) * 8 + 8); };
     auto as_value = [](item i) { return std::uint64_t(reinterpret_cast<std::uintptr_t>(i) / 8 - 1); };
-    constexpr std::uint64_t stop_value = (~std::uint64_t{0}) >> 4;
+    constexpr std::uint64_t stop_value = std::uint64_t{1} << 40;  // as an item: below 2^48
     spsc_ring<item, Signal> request(1024), reply(1024);
     std::atomic<bool> responder_ready{false};
     std::string responder_pin_error;
