@@ -3,9 +3,6 @@
 // addresses. Counters are printed when it stops (after --duration, or on SIGINT/SIGTERM).
 //
 //   sluice-fwd --ports net_ring0,net_ring1 --duration 10 -- --no-huge --vdev=net_ring0 --vdev=net_ring1
-#include <rte_errno.h>
-#include <rte_mbuf.h>
-#include <rte_mempool.h>
 
 #include <chrono>
 #include <cstdio>
@@ -20,6 +17,7 @@
 #include "lib/core/app.hh"
 #include "lib/core/sleep.hh"
 #include "lib/core/topology.hh"
+#include "lib/net/packet_pool.hh"
 
 using namespace sluice;
 
@@ -113,7 +111,7 @@ int main(int argc, char** argv) {
 
     // Owned here so they outlive the runtime; torn down in reverse after it stops.
     std::unique_ptr<dpdk::eal> environment;
-    std::vector<rte_mempool*> pools;
+    std::vector<net::packet_pool> pools;
     std::vector<std::unique_ptr<dpdk::port>> ports;
     std::vector<std::unique_ptr<fwd::forwarder>> forwarders;
 
@@ -126,22 +124,22 @@ int main(int argc, char** argv) {
         if (!topo) return topo.failure();
 
         // One pool per shard, on the shard's NUMA node, named after its shard.
+        std::vector<rte_mempool*> mempools;
         for (unsigned s = 0; s < config.cpus.size(); ++s) {
-            const int socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
-            const std::string name = "sluice_fwd_" + std::to_string(s);
-            rte_mempool* pool = rte_pktmbuf_pool_create(name.c_str(), mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
-            if (!pool) {
-                return error{"could not allocate " + std::to_string(mbufs) + " mbufs for shard " + std::to_string(s) +
-                             " on NUMA socket " + std::to_string(socket) + " (" + rte_strerror(rte_errno) +
-                             "); reserve more hugepages, give EAL more memory with -m, or lower --mbufs"};
-            }
-            pools.push_back(pool);
+            net::packet_pool_config pool_config;
+            pool_config.name = "sluice_fwd_" + std::to_string(s);
+            pool_config.count = mbufs;
+            pool_config.socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
+            auto pool = net::packet_pool::create(pool_config);
+            if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message() + " (--mbufs sets the count)"};
+            mempools.push_back(pool->mempool());
+            pools.push_back(std::move(*pool));
         }
         dpdk::port_config port_config;
         port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
         std::vector<net::device*> devices;
         for (const auto& name : port_names) {
-            auto opened = dpdk::port::open(name, port_config, pools);
+            auto opened = dpdk::port::open(name, port_config, mempools);
             if (!opened) return opened.failure();
             devices.push_back(opened->get());
             ports.push_back(std::move(*opened));
@@ -150,10 +148,13 @@ int main(int argc, char** argv) {
         config.shard_hooks.push_back(dpdk::eal::lcore_hook());
         config.shard_hooks.push_back({
             [&, devices](shard& s) -> result<void> {
+                net::packet_pool::set_current(&pools[s.id()]);  // frees and allocations stay on this shard's pool
                 forwarders[s.id()] = std::make_unique<fwd::forwarder>(devices, s.id(), std::uint16_t(burst));
                 s.add_poller(*forwarders[s.id()], loop_stage::receive);
                 for (net::device* device : devices) {
-                    if (auto sent = fwd::send_first_bursts(*device, s.id(), pools[s.id()], tx_first, std::uint16_t(burst)); !sent) {
+                    if (auto sent = fwd::send_first_bursts(*device, s.id(), pools[s.id()].mempool(), tx_first,
+                                                           std::uint16_t(burst));
+                        !sent) {
                         return sent.failure();
                     }
                 }
@@ -162,6 +163,7 @@ int main(int argc, char** argv) {
             [&](shard& s) {
                 s.remove_poller(*forwarders[s.id()]);
                 std::fputs(forwarders[s.id()]->report(s.id()).c_str(), stdout);
+                net::packet_pool::set_current(nullptr);
             },
         });
         return {};
@@ -188,8 +190,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(forwarded), seconds, seconds > 0 ? double(forwarded) / seconds / 1e6 : 0.0);
     }
     std::fflush(stdout);
-    ports.clear();
-    for (rte_mempool* pool : pools) rte_mempool_free(pool);
+    ports.clear();  // stopped ports give their rx mbufs back before the pools go
+    pools.clear();
     environment.reset();
     return exit_code;
 }

@@ -138,9 +138,21 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
 port::port(std::uint16_t id, std::string name, unsigned queues, unsigned max_queues, net::offload_flags offloads)
     : id_(id), name_(std::move(name)), queues_(queues), max_queues_(max_queues), offloads_(offloads) {}
 
-// Stopped, not closed: closing a vdev removes it from EAL, and an app (or a test) may
-// open the same port again. rte_eal_cleanup closes every port at exit.
-port::~port() { (void)rte_eth_dev_stop(id_); }
+// Drained, then stopped, not closed. Draining gives back frames a loopback vdev (net_ring)
+// still holds in its rings, so the pools can be freed whole; only the shards are gone by
+// now, so this thread may poll every queue. Not closed: closing a vdev removes it from
+// EAL, and an app (or a test) may open the same port again; rte_eal_cleanup closes it.
+port::~port() {
+    rte_mbuf* frames[64];
+    for (unsigned q = 0; q < queues_; ++q) {
+        for (int round = 0; round < 1024; ++round) {  // bounded: a live link may keep sending
+            const std::uint16_t n = rte_eth_rx_burst(id_, std::uint16_t(q), frames, 64);
+            if (n == 0) break;
+            rte_pktmbuf_free_bulk(frames, n);
+        }
+    }
+    (void)rte_eth_dev_stop(id_);
+}
 
 net::ethernet_address port::mac() const {
     rte_ether_addr address{};

@@ -37,7 +37,9 @@ public:
 
     port(const port&) = delete;
     port& operator=(const port&) = delete;
-    ~port() override;  // stops the port (EAL closes it at exit)
+    // Drains the rx queues and stops the port (EAL closes it at exit). Only after the
+    // shards that polled it have stopped.
+    ~port() override;
 
     std::uint16_t id() const noexcept { return id_; }
     // The most rx queues this device can have (software RSS covers more shards).

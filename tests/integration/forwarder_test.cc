@@ -126,6 +126,8 @@ BOOST_AUTO_TEST_CASE(forwards_injected_frames_between_loopback_rings_and_counts_
     }
     BOOST_CHECK_EQUAL(directions, 2);
     BOOST_CHECK(!runtime_folder_left_behind(prefix));
+    // Frames still circling in the loopback rings at stop go back to their pools.
+    BOOST_CHECK_MESSAGE(run.err.find("still in use") == std::string::npos, run.err);
 }
 
 BOOST_AUTO_TEST_CASE(repeated_stop_signals_still_end_in_a_clean_exit) {
