@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,21 +21,6 @@
 using namespace sluice;
 
 namespace {
-
-result<unsigned> parse_count(std::string_view option, std::string_view text, unsigned low, unsigned high) {
-    unsigned value = 0;
-    for (char c : text) {
-        if (c < '0' || c > '9' || value > high) return error{"--" + std::string(option) + " takes a number from " +
-                                                             std::to_string(low) + " to " + std::to_string(high) +
-                                                             ", got \"" + std::string(text) + "\""};
-        value = value * 10 + unsigned(c - '0');
-    }
-    if (text.empty() || value < low || value > high) {
-        return error{"--" + std::string(option) + " takes a number from " + std::to_string(low) + " to " +
-                     std::to_string(high) + ", got \"" + std::string(text) + "\""};
-    }
-    return value;
-}
 
 std::vector<std::string> split_list(std::string_view text) {
     std::vector<std::string> items;
@@ -57,7 +41,7 @@ int main(int argc, char** argv) {
     app program("sluice-fwd", "L2 forwarder: swaps MAC addresses and sends each frame out of the paired port");
     std::vector<std::string> port_names;
     unsigned burst = 32, descriptors = 1024, mbufs = 8191;
-    std::optional<unsigned> duration_seconds;
+    unsigned duration_seconds = 0;  // 0: until a signal
     unsigned tx_first = 0;
     auto& options = program.options();
     options.add_option("ports", "A,B[,C,D...]", "ports to forward between, in pairs (A<->B, C<->D), as EAL names them",
@@ -73,41 +57,15 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "net_ring0,net_ring1");
-    options.add_option("burst", "N", "frames per receive burst (default 32)", [&](std::string_view text) -> result<void> {
-        auto value = parse_count("burst", text, 1, 256);
-        if (!value) return value.failure();
-        burst = *value;
-        return {};
-    });
-    options.add_option("descriptors", "N", "rx and tx descriptors per queue (default 1024)",
-                       [&](std::string_view text) -> result<void> {
-                           auto value = parse_count("descriptors", text, 32, 16384);
-                           if (!value) return value.failure();
-                           descriptors = *value;
-                           return {};
-                       });
-    options.add_option("mbufs", "N", "mbufs in each shard's pool (default 8191)", [&](std::string_view text) -> result<void> {
-        auto value = parse_count("mbufs", text, 512, 4'000'000);
-        if (!value) return value.failure();
-        mbufs = *value;
-        return {};
-    });
-    options.add_option("duration", "SECONDS", "stop after this many seconds (default: at SIGINT or SIGTERM)",
-                       [&](std::string_view text) -> result<void> {
-                           auto value = parse_count("duration", text, 1, 86400);
-                           if (!value) return value.failure();
-                           duration_seconds = *value;
-                           return {};
-                       });
-
-    options.add_option("tx-first", "N", "at start, send N bursts of 64-byte frames out of every port from every shard "
-                                        "(as testpmd --tx-first; on loopback vdevs they then circulate)",
-                       [&](std::string_view text) -> result<void> {
-                           auto value = parse_count("tx-first", text, 1, 64);
-                           if (!value) return value.failure();
-                           tx_first = *value;
-                           return {};
-                       });
+    options.add_count("burst", "frames per receive burst (default 32)", burst, 1, 256, "32");
+    options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
+    options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
+    options.add_count("duration", "stop after this many seconds (default: at SIGINT or SIGTERM)", duration_seconds, 1,
+                      86400, "10");
+    options.add_count("tx-first",
+                      "at start, send N bursts of 64-byte frames out of every port from every shard "
+                      "(as testpmd --tx-first; on loopback vdevs they then circulate)",
+                      tx_first, 1, 64, "1");
 
     // Owned here so they outlive the runtime; torn down in reverse after it stops.
     std::unique_ptr<dpdk::eal> environment;
@@ -172,8 +130,8 @@ int main(int argc, char** argv) {
     clock::time_point started_at{}, stopped_at{};
     const int exit_code = program.run(argc, argv, [&]() -> task<int> {
         started_at = clock::now();
-        if (duration_seconds) {
-            co_await sleep_for(std::chrono::seconds(*duration_seconds));
+        if (duration_seconds != 0) {
+            co_await sleep_for(std::chrono::seconds(duration_seconds));
         } else {
             for (;;) co_await sleep_for(std::chrono::seconds(1));  // until a signal stops the runtime
         }

@@ -76,6 +76,20 @@ const cli::entry* cli::find(std::string_view name) const {
     return nullptr;
 }
 
+void cli::add_count(std::string name, std::string help, unsigned& target, unsigned minimum, unsigned maximum,
+                    std::string example) {
+    const std::string option = name;
+    add_option(
+        std::move(name), "N", std::move(help),
+        [option, &target, minimum, maximum, example](std::string_view text) -> result<void> {
+            auto value = parse_count(option, text, minimum, maximum, example);
+            if (!value) return value.failure();
+            target = *value;
+            return {};
+        },
+        example);
+}
+
 result<void> cli::parse(int argc, char** argv) {
     help_requested_ = false;
     rest_.clear();
@@ -174,17 +188,10 @@ void add_runtime_options(cli& parser, runtime_options& options) {
             return {};
         },
         "adaptive");
-    parser.add_option(
-        "task-budget", "N",
-        "ready tasks run per loop turn before polling again (default " + std::to_string(runtime_config{}.task_budget) +
-            ")",
-        [&options](std::string_view text) -> result<void> {
-            auto budget = parse_count("task-budget", text, 1, 1u << 20, "256");
-            if (!budget) return budget.failure();
-            options.task_budget = *budget;
-            return {};
-        },
-        "256");
+    parser.add_count("task-budget",
+                     "ready tasks run per loop turn before polling again (default " +
+                         std::to_string(runtime_config{}.task_budget) + ")",
+                     options.task_budget, 1, 1u << 20, "256");
 }
 
 result<runtime_config> finish_runtime_config(const runtime_options& options, const std::vector<unsigned>& allowed) {

@@ -29,6 +29,11 @@ public:
     void add_option(std::string name, std::string value_name, std::string help,
                     std::function<result<void>(std::string_view)> on_value, std::string example = {});
 
+    // A whole-number option in [minimum, maximum]; anything else is a one-line error
+    // naming the range, with `example` as the fix. `target` must outlive parse().
+    void add_count(std::string name, std::string help, unsigned& target, unsigned minimum, unsigned maximum,
+                   std::string example);
+
     // Reads argv[1..argc): "--name value", "--name=value", flags, "--help"/"-h" (which stops
     // parsing and sets help_requested()), and "--" after which every argument goes to rest().
     // Stops at the first problem with a one-line error.

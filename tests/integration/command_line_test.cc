@@ -12,43 +12,22 @@
 #include <vector>
 
 #include "lib/core/topology.hh"
+#include "tests/integration/run_program.hh"
 
 namespace {
 
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using sluice::testing::program_run;
+using sluice::testing::read_file;
 
 // Runs sluice-hello with `args` (already shell-quoted), bounded to 30 s.
-run_result run_hello(const std::string& args, const std::string& prefix = "") {
-    const char* apps = std::getenv("SLUICE_APPS_DIR");
-    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
-    const std::string base = "/tmp/sluice-cli-test-" + std::to_string(getpid());
-    const std::string command = "timeout 30 " + prefix + std::string(apps) + "/sluice-hello " + args + " >" + base +
-                                ".out 2>" + base + ".err";
-    const int status = std::system(command.c_str());
-    run_result result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    result.out = read_file(base + ".out");
-    result.err = read_file(base + ".err");
-    std::remove((base + ".out").c_str());
-    std::remove((base + ".err").c_str());
-    return result;
+program_run run_hello(const std::string& args, const std::string& prefix = "") {
+    return sluice::testing::run_program("sluice-hello", args, prefix, 30);
 }
 
 void expect_one_line_error(const std::string& args, const std::string& must_mention,
                            const std::string& prefix = "") {
     BOOST_TEST_CONTEXT(prefix << "sluice-hello " << args) {
-        const run_result r = run_hello(args, prefix);
+        const program_run r = run_hello(args, prefix);
         BOOST_CHECK_NE(r.exit_code, 0);
         BOOST_CHECK_LT(r.exit_code, 128);  // an exit, not a crash
         BOOST_CHECK_EQUAL(r.out, "");
@@ -95,7 +74,7 @@ BOOST_AUTO_TEST_CASE(good_command_line_runs_every_shard) {
     auto topo = sluice::topology::discover();
     BOOST_REQUIRE(topo.ok());
     const unsigned shards = unsigned(std::min<std::size_t>(2, topo->allowed_cpus().size()));
-    const run_result r = run_hello("--shards " + std::to_string(shards));
+    const program_run r = run_hello("--shards " + std::to_string(shards));
     BOOST_CHECK_EQUAL(r.exit_code, 0);
     for (unsigned s = 0; s < shards; ++s) {
         const std::string line = "shard " + std::to_string(s) + " runs on cpu " + std::to_string(topo->allowed_cpus()[s]);
@@ -104,7 +83,7 @@ BOOST_AUTO_TEST_CASE(good_command_line_runs_every_shard) {
 }
 
 BOOST_AUTO_TEST_CASE(help_prints_usage_and_exits_zero) {
-    const run_result r = run_hello("--help");
+    const program_run r = run_hello("--help");
     BOOST_CHECK_EQUAL(r.exit_code, 0);
     BOOST_CHECK_NE(r.out.find("--cores"), std::string::npos);
     BOOST_CHECK_NE(r.out.find("--idle"), std::string::npos);

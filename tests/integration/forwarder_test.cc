@@ -13,20 +13,12 @@
 #include <sstream>
 #include <string>
 
+#include "tests/integration/run_program.hh"
+
 namespace {
 
-struct fwd_run {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
+using fwd_run = sluice::testing::program_run;
+using sluice::testing::read_file;
 
 // Each run gets its own EAL file prefix, so the check sees only the folder that run made.
 std::string run_prefix() {
@@ -44,21 +36,7 @@ std::string with_prefix(const std::string& args, const std::string& prefix) {
     return args + (args.find(" -- ") == std::string::npos ? " --" : "") + " --file-prefix=" + prefix;
 }
 
-fwd_run run_fwd(const std::string& args) {
-    const char* apps = std::getenv("SLUICE_APPS_DIR");
-    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
-    const std::string base = "/tmp/sluice-fwd-test-" + std::to_string(getpid());
-    const int status = std::system(("timeout 60 " + std::string(apps) + "/sluice-fwd " + args + " >" + base +
-                                    ".out 2>" + base + ".err")
-                                       .c_str());
-    fwd_run run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = slurp(base + ".out");
-    run.err = slurp(base + ".err");
-    std::remove((base + ".out").c_str());
-    std::remove((base + ".err").c_str());
-    return run;
-}
+fwd_run run_fwd(const std::string& args) { return sluice::testing::run_program("sluice-fwd", args); }
 
 // stderr minus the runtime's own start-up report lines ("sluice: clock: ...").
 std::string problem_lines(const std::string& err) {
@@ -143,7 +121,7 @@ BOOST_AUTO_TEST_CASE(repeated_stop_signals_still_end_in_a_clean_exit) {
         "for i in $(seq 1 200); do grep -q 'shard 0 on cpu' " + base + ".err 2>/dev/null && break; sleep 0.05; done; "
         "sleep 0.2; kill -TERM $pid; kill -TERM $pid; kill -INT $pid; wait $pid";
     const int status = std::system(script.c_str());
-    const std::string out = slurp(base + ".out");
+    const std::string out = read_file(base + ".out");
     std::remove((base + ".out").c_str());
     std::remove((base + ".err").c_str());
     BOOST_REQUIRE(WIFEXITED(status));

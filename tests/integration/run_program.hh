@@ -1,0 +1,54 @@
+// Integration-test helper: run one of Sluice's programs (from SLUICE_APPS_DIR, set by
+// meson test) through the shell, bounded in time, and capture its exit code and output.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace sluice::testing {
+
+struct program_run {
+    int exit_code = -1;  // 128 + signal number when a signal ended it
+    std::string out;
+    std::string err;
+};
+
+inline std::string read_file(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+inline std::string apps_dir() {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
+    return apps;
+}
+
+// Runs `prefix` + APPS/`program` + ` ` + `args` (shell words, already quoted), killed after
+// `limit_seconds`.
+inline program_run run_program(const std::string& program, const std::string& args, const std::string& prefix = "",
+                               int limit_seconds = 60) {
+    const std::string base = "/tmp/sluice-" + program + "-test-" + std::to_string(getpid());
+    const std::string command = "timeout " + std::to_string(limit_seconds) + " " + prefix + apps_dir() + "/" +
+                                program + " " + args + " >" + base + ".out 2>" + base + ".err";
+    const int status = std::system(command.c_str());
+    program_run run;
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    run.out = read_file(base + ".out");
+    run.err = read_file(base + ".err");
+    std::remove((base + ".out").c_str());
+    std::remove((base + ".err").c_str());
+    return run;
+}
+
+}  // namespace sluice::testing
