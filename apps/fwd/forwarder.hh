@@ -30,6 +30,12 @@ public:
 
     // One per port: frames received on it and what became of them on its pair.
     const std::vector<direction_counters>& counters() const noexcept { return counters_; }
+    // Frames sent out of any port so far.
+    std::uint64_t sent() const noexcept {
+        std::uint64_t total = 0;
+        for (const auto& c : counters_) total += c.sent;
+        return total;
+    }
     std::string report(unsigned shard_id) const;
 
 private:

@@ -4,6 +4,7 @@
 //
 //   sluice-fwd --ports net_ring0,net_ring1 --duration 10 -- --no-huge --vdev=net_ring0 --vdev=net_ring1
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -14,7 +15,9 @@
 #include "drivers/dpdk/eal.hh"
 #include "drivers/dpdk/port.hh"
 #include "lib/core/app.hh"
+#include "lib/core/cross_core.hh"
 #include "lib/core/sleep.hh"
+#include "lib/core/submit_to.hh"
 #include "lib/core/topology.hh"
 #include "lib/net/packet_pool.hh"
 
@@ -43,6 +46,7 @@ int main(int argc, char** argv) {
     unsigned burst = 32, descriptors = 1024, mbufs = 8191;
     unsigned duration_seconds = 0;  // 0: until a signal
     unsigned tx_first = 0;
+    unsigned stats_period = 0;
     auto& options = program.options();
     options.add_option("ports", "A,B[,C,D...]", "ports to forward between, in pairs (A<->B, C<->D), as EAL names them",
                        [&](std::string_view text) -> result<void> {
@@ -66,6 +70,7 @@ int main(int argc, char** argv) {
                       "at start, send N bursts of 64-byte frames out of every port from every shard "
                       "(as testpmd --tx-first; on loopback vdevs they then circulate)",
                       tx_first, 1, 64, "1");
+    options.add_count("stats-period", "print the forwarding rate every N seconds", stats_period, 1, 3600, "1");
 
     // Owned here so they outlive the runtime; torn down in reverse after it stops.
     std::unique_ptr<dpdk::eal> environment;
@@ -130,10 +135,26 @@ int main(int argc, char** argv) {
     clock::time_point started_at{}, stopped_at{};
     const int exit_code = program.run(argc, argv, [&]() -> task<int> {
         started_at = clock::now();
-        if (duration_seconds != 0) {
-            co_await sleep_for(std::chrono::seconds(duration_seconds));
-        } else {
-            for (;;) co_await sleep_for(std::chrono::seconds(1));  // until a signal stops the runtime
+        const clock::time_point end = duration_seconds != 0 ? started_at + std::chrono::seconds(duration_seconds)
+                                                            : clock::time_point::max();
+        const auto step = std::chrono::seconds(stats_period != 0 ? stats_period : 1);
+        std::uint64_t last_total = 0;
+        clock::time_point last_at = started_at;
+        while (clock::now() < end) {  // without --duration, until a signal stops the runtime
+            co_await sleep_until(std::min(end, clock::now() + step));
+            if (stats_period == 0) continue;
+            // Each shard's counters belong to it: read them there.
+            std::uint64_t total = 0;
+            for (unsigned s = 0; s < forwarders.size(); ++s) {
+                auto sent_on_shard = [&forwarders, s] { return forwarders[s]->sent(); };
+                total += co_await submit_to(s, std::move(sent_on_shard));
+            }
+            const clock::time_point now = clock::now();
+            const double seconds = std::chrono::duration<double>(now - last_at).count();
+            std::printf("sluice-fwd: forwarding at %.3f Mpps\n", double(total - last_total) / seconds / 1e6);
+            std::fflush(stdout);
+            last_total = total;
+            last_at = now;
         }
         co_return 0;
     });
