@@ -90,11 +90,20 @@ BOOST_AUTO_TEST_CASE(unallocatable_mempool_is_one_line_naming_the_fix) {
 
 BOOST_AUTO_TEST_CASE(forwards_injected_frames_between_loopback_rings_and_counts_them) {
     const std::string prefix = run_prefix();
-    const fwd_run run = run_fwd(with_prefix("--shards 1 --ports net_ring0,net_ring1 --tx-first 1 --duration 1" + vdevs, prefix));
+    const fwd_run run = run_fwd(
+        with_prefix("--shards 1 --ports net_ring0,net_ring1 --tx-first 1 --duration 2 --stats-period 1" + vdevs, prefix));
     BOOST_REQUIRE_EQUAL(run.exit_code, 0);
     std::smatch total;
     BOOST_REQUIRE_MESSAGE(std::regex_search(run.out, total, std::regex("total: forwarded ([0-9]+) frames")), run.out);
     BOOST_CHECK_GT(std::stoull(total[1]), 64u);  // the 64 injected frames went round more than once
+    // --stats-period 1 over 2 s: a rate line per second, each with traffic.
+    const std::regex rate("forwarding at ([0-9.]+) Mpps");
+    int rates = 0;
+    for (auto it = std::sregex_iterator(run.out.begin(), run.out.end(), rate); it != std::sregex_iterator(); ++it) {
+        ++rates;
+        BOOST_CHECK_GT(std::stod((*it)[1]), 0.0);
+    }
+    BOOST_CHECK_EQUAL(rates, 2);
     // Per direction: every frame received was either sent or counted as dropped.
     const std::regex direction("received ([0-9]+), sent ([0-9]+), dropped ([0-9]+)");
     int directions = 0;
