@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "lib/net/rss.hh"
+
 namespace sluice::dpdk {
 namespace {
 
@@ -21,15 +23,6 @@ std::string joined(const std::vector<std::string>& names) {
     std::string text;
     for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
     return text.empty() ? "none" : text;
-}
-
-// 0x6d5a repeated: a Toeplitz key with a 16-bit period gives the same hash when source
-// and destination (address and port) are swapped, so both directions of a flow meet on
-// one queue (DESIGN rule 3). See lib/net/rss.hh for the software twin.
-std::vector<std::uint8_t> symmetric_key(std::size_t length) {
-    std::vector<std::uint8_t> key(length);
-    for (std::size_t i = 0; i < length; ++i) key[i] = i % 2 == 0 ? 0x6d : 0x5a;
-    return key;
 }
 
 }  // namespace
@@ -74,8 +67,12 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
     if (queues > 1 && (info.flow_type_rss_offloads & wanted_hash) != 0) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted_hash;
-        if (info.hash_key_size != 0) {
-            key = symmetric_key(info.hash_key_size);
+        if (info.hash_key_size >= net::toeplitz_key::min_size && info.hash_key_size <= net::toeplitz_key::max_size) {
+            // The symmetric key (lib/net/rss.hh): both directions of a flow meet on one
+            // queue, and software RSS computes the same hash (DESIGN rule 3).
+            const auto symmetric = net::symmetric_toeplitz_key(info.hash_key_size).bytes();
+            key.resize(symmetric.size());
+            std::memcpy(key.data(), symmetric.data(), key.size());
             conf.rx_adv_conf.rss_conf.rss_key = key.data();
             conf.rx_adv_conf.rss_conf.rss_key_len = std::uint8_t(key.size());
         }

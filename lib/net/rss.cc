@@ -58,13 +58,11 @@ bool operator==(const toeplitz_key& a, const toeplitz_key& b) noexcept {
 // (128-bit addresses; 36 bytes of input end at key bit 288 + 31 < 320). The price: the
 // hash then depends only on the XOR of the tuple's 16-bit words, which leaves 2^16 values,
 // still far more than a RETA's 7 to 9 index bits need (Woo & Park, KAIST 2012).
-toeplitz_key symmetric_toeplitz_key() {
-    std::array<std::uint8_t, toeplitz_key::standard_size> octets{};
-    for (std::size_t i = 0; i < octets.size(); i += 2) {
-        octets[i] = 0x6d;
-        octets[i + 1] = 0x5a;
-    }
-    return key_from(octets);
+toeplitz_key symmetric_toeplitz_key(std::size_t size) {
+    size = std::clamp(size, toeplitz_key::min_size, toeplitz_key::max_size);
+    std::array<std::byte, toeplitz_key::max_size> octets{};
+    for (std::size_t i = 0; i < size; ++i) octets[i] = std::byte(i % 2 == 0 ? 0x6d : 0x5a);
+    return toeplitz_key::from_bytes(std::span(octets.data(), size)).value();
 }
 
 // Microsoft, "Verifying the RSS Hash Calculation": the key its IPv4/IPv6 vectors use.

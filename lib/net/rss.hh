@@ -50,7 +50,8 @@ private:
 // Monitoring with Symmetric Receive-side Scaling", KAIST 2012). Swapping source and
 // destination (address and port) leaves the hash unchanged, so both directions of a flow
 // reach the same queue. Why, in rss.cc next to its definition.
-toeplitz_key symmetric_toeplitz_key();
+// `size` (16..52, default 40) suits devices whose key register is longer, e.g. 52 bytes.
+toeplitz_key symmetric_toeplitz_key(std::size_t size = toeplitz_key::standard_size);
 
 // Microsoft's verification key (6d 5a 56 da ... 01 fa), the one its published test vectors
 // use. Not symmetric; for tests and for comparing with a NIC left on its default.

@@ -76,10 +76,34 @@ struct frame_batch final : sluice::detail::cross_core_message {
     void complete_on_source() noexcept override;
 };
 
+// A FIFO of frames that takes from the front without moving the rest: a burst is one
+// copy out and an index step, not an erase that shifts up to inbox_limit pointers.
+struct frame_fifo {
+    std::vector<rte_mbuf*> frames;
+    std::size_t head = 0;
+
+    std::size_t size() const noexcept { return frames.size() - head; }
+    bool empty() const noexcept { return size() == 0; }
+    void push_back(rte_mbuf* frame) { frames.push_back(frame); }
+    rte_mbuf** front() noexcept { return frames.data() + head; }
+    void pop_front(std::size_t n) noexcept {
+        head += n;
+        if (head == frames.size()) {
+            frames.clear();  // keeps its capacity
+            head = 0;
+        }
+    }
+    void release_all() noexcept {
+        for (std::size_t i = head; i < frames.size(); ++i) detail::release_chain(frames[i]);
+        frames.clear();
+        head = 0;
+    }
+};
+
 struct software_rss::shard_state {
     unsigned id = 0;
-    std::vector<rte_mbuf*> inbox;       // steered here, waiting for rx_burst
-    std::vector<rte_mbuf*> to_transmit;  // other shards' frames for our device queue
+    frame_fifo inbox;        // steered here, waiting for rx_burst
+    frame_fifo to_transmit;  // other shards' frames for our device queue
     // Polled frames whose peer had no free batch: retried first next turn, and the device
     // is not polled until they have gone, so the NIC's own rx ring absorbs the burst.
     std::vector<std::pair<unsigned, rte_mbuf*>> stalled;
@@ -145,7 +169,7 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
     for (unsigned s = 0; s < shards; ++s) {
         auto state = std::make_unique<shard_state>();
         state->id = s;
-        state->inbox.reserve(inbox_limit);
+        state->inbox.frames.reserve(inbox_limit);
         state->free_batches.resize(shards);
         state->filling[0].assign(shards, nullptr);
         state->filling[1].assign(shards, nullptr);
@@ -169,8 +193,8 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
 
 software_rss::~software_rss() {
     for (auto& state : states_) {
-        for (rte_mbuf* frame : state->inbox) detail::release_chain(frame);
-        for (rte_mbuf* frame : state->to_transmit) detail::release_chain(frame);
+        state->inbox.release_all();
+        state->to_transmit.release_all();
         for (auto& [peer, frame] : state->stalled) detail::release_chain(frame);
         for (auto& batch : state->batches) {  // still filling, or stranded by the stop
             for (std::uint16_t i = 0; i < batch->count; ++i) detail::release_chain(batch->frames[i]);
@@ -210,15 +234,15 @@ std::uint16_t software_rss::rx_burst(unsigned queue, rte_mbuf** frames, std::uin
     shard_state& self = *states_[queue];
     // Frames other shards steered here first: they arrived before this turn's poll.
     std::uint16_t out = std::uint16_t(std::min<std::size_t>(max, self.inbox.size()));
-    std::copy_n(self.inbox.begin(), out, frames);
-    self.inbox.erase(self.inbox.begin(), self.inbox.begin() + out);
+    std::copy_n(self.inbox.front(), out, frames);
+    self.inbox.pop_front(out);
 
     if (queue < inner_.queue_count()) {
         // Frames for a shard with no device queue go out from here.
         if (!self.to_transmit.empty()) {
-            const auto sent = inner_.tx_burst(queue, self.to_transmit.data(),
+            const auto sent = inner_.tx_burst(queue, self.to_transmit.front(),
                                               std::uint16_t(std::min<std::size_t>(self.to_transmit.size(), batch_size)));
-            self.to_transmit.erase(self.to_transmit.begin(), self.to_transmit.begin() + sent);
+            self.to_transmit.pop_front(sent);
         }
         // Back-pressure: retry what waited for a batch, in order, before polling again.
         std::size_t retried = 0;
