@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <span>
 
@@ -16,6 +17,15 @@ struct rte_mbuf;
 struct rte_mempool;
 
 namespace sluice::net {
+
+// What the device said about a received frame's checksums (its rx offload), so the stack
+// verifies in software only what the device did not.
+enum class checksum_status : std::uint8_t { unknown, good, bad };
+struct received_checksums {
+    checksum_status ipv4_header = checksum_status::unknown;
+    checksum_status l4 = checksum_status::unknown;  // TCP or UDP
+};
+enum class l4_checksum_offload : std::uint8_t { none, udp, tcp };
 
 // Sharing rule: a packet writes only into bytes no view can see. A segment that a buffer
 // view (or an attached indirect mbuf) references is read-only to the packet — its data,
@@ -107,6 +117,18 @@ public:
     std::optional<std::span<std::byte>> writable(std::size_t offset, std::size_t n) noexcept;
     // Copies bytes from `offset` into dst; returns how many (fewer at the end).
     std::size_t copy_out(std::size_t offset, std::span<std::byte> dst) const noexcept;
+
+    // The bytes from `offset` to the end, one span per segment, into `out`; returns how
+    // many spans it wrote (it stops early when `out` is full). For checksums over a chain.
+    std::size_t spans(std::size_t offset, std::span<std::span<const std::byte>> out) const noexcept;
+
+    // Receive side: the device's verdict on this frame's checksums (rx offload).
+    received_checksums checksums() const noexcept;
+    // Transmit side: asks the device to fill the IPv4 header checksum and/or the L4 one.
+    // For L4 the checksum field must already hold the pseudo-header sum (DPDK's rule);
+    // call only when the device's offload_flags say it can.
+    void offload_checksums(std::uint16_t l2_length, std::uint16_t l3_length, bool ipv4_header,
+                           l4_checksum_offload l4) noexcept;
 
     // A view of bytes [offset, offset + n) (clamped) sharing these mbufs; it can outlive
     // the packet. While it lives, the segments it covers are read-only here.

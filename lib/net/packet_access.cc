@@ -116,6 +116,41 @@ std::size_t packet::copy_out(std::size_t offset, std::span<std::byte> dst) const
     return copied;
 }
 
+std::size_t packet::spans(std::size_t offset, std::span<std::span<const std::byte>> out) const noexcept {
+    std::size_t written = 0;
+    for (auto [seg, at] = locate(head_, offset); seg != nullptr && written < out.size(); seg = seg->next, at = 0) {
+        if (seg->data_len > at) out[written++] = std::span<const std::byte>(bytes(seg) + at, seg->data_len - at);
+    }
+    return written;
+}
+
+// --- offloads ---------------------------------------------------------------------------
+
+received_checksums packet::checksums() const noexcept {
+    received_checksums result;
+    if (head_ == nullptr) return result;
+    const std::uint64_t flags = head_->ol_flags;
+    const std::uint64_t ip = flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (ip == RTE_MBUF_F_RX_IP_CKSUM_GOOD) result.ipv4_header = checksum_status::good;
+    if (ip == RTE_MBUF_F_RX_IP_CKSUM_BAD) result.ipv4_header = checksum_status::bad;
+    const std::uint64_t l4 = flags & RTE_MBUF_F_RX_L4_CKSUM_MASK;
+    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD) result.l4 = checksum_status::good;
+    if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD) result.l4 = checksum_status::bad;
+    return result;
+}
+
+void packet::offload_checksums(std::uint16_t l2_length, std::uint16_t l3_length, bool ipv4_header,
+                               l4_checksum_offload l4) noexcept {
+    if (head_ == nullptr) return;
+    head_->l2_len = l2_length;
+    head_->l3_len = l3_length;
+    std::uint64_t flags = RTE_MBUF_F_TX_IPV4;
+    if (ipv4_header) flags |= RTE_MBUF_F_TX_IP_CKSUM;
+    if (l4 == l4_checksum_offload::udp) flags |= RTE_MBUF_F_TX_UDP_CKSUM;
+    if (l4 == l4_checksum_offload::tcp) flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+    head_->ol_flags |= flags;
+}
+
 // --- views ------------------------------------------------------------------------------
 
 buffer packet::share(std::size_t offset, std::size_t n) const {

@@ -1,0 +1,209 @@
+// sluice-echo: a UDP echo server on DPDK that sockperf accepts as its server (see
+// apps/echo/sockperf_message.hh). Each shard runs the IPv4 stack on its own queue of the
+// port and answers the flows RSS gives it, run to completion.
+//
+//   sluice-echo --port net_af_packet0 --address 198.18.0.1/30 --udp-port 11111
+//       -- --no-huge --vdev=net_af_packet0,iface=veth0
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/echo/sockperf_message.hh"
+#include "drivers/dpdk/eal.hh"
+#include "drivers/dpdk/port.hh"
+#include "lib/core/app.hh"
+#include "lib/core/sleep.hh"
+#include "lib/core/spawn.hh"
+#include "lib/core/submit_to.hh"
+#include "lib/core/topology.hh"
+#include "lib/net/interface.hh"
+#include "lib/net/packet_pool.hh"
+#include "lib/net/udp_socket.hh"
+
+using namespace sluice;
+
+namespace {
+
+// One shard's server: its socket and the loop that answers on it.
+struct echo_shard {
+    std::unique_ptr<net::udp_socket> socket;
+    std::vector<std::byte> scratch = std::vector<std::byte>(65536);
+    std::uint64_t answered = 0;
+    std::uint64_t ignored = 0;  // sockperf messages that ask for no pong
+};
+
+task<void> serve(echo_shard& self) {
+    for (;;) {
+        net::udp_datagram datagram = co_await self.socket->recv_from();
+        const std::size_t size = datagram.payload.copy_out(0, self.scratch);
+        std::span<std::byte> message(self.scratch.data(), size);
+        switch (echo::classify(message, size)) {
+            case echo::reply_kind::none: ++self.ignored; continue;
+            case echo::reply_kind::sockperf_pong: echo::make_pong(message); break;
+            case echo::reply_kind::echo: break;
+        }
+        datagram.payload.reset();  // the request's mbufs go back before the reply takes one
+        if (self.socket->send_to(datagram.source, datagram.source_port, message) == net::send_status::sent) {
+            ++self.answered;
+        }
+    }
+}
+
+std::string report(unsigned shard_id, const net::stack& stack, const echo_shard& server) {
+    const auto& c = stack.counters();
+    const auto& s = server.socket->counters();
+    std::string text = "sluice-echo: shard " + std::to_string(shard_id) + ": answered " +
+                       std::to_string(server.answered) + ", ignored " + std::to_string(server.ignored) +
+                       ", socket dropped " + std::to_string(s.dropped_queue_full) + "; frames in " +
+                       std::to_string(c.frames_received) + ", out " + std::to_string(c.frames_sent) + ", arp answered " +
+                       std::to_string(c.arp_requests_answered) + ", icmp echo " + std::to_string(c.icmp_echo_replies) +
+                       ", port unreachable " + std::to_string(c.icmp_unreachable_sent) + ", reassembled " +
+                       std::to_string(stack.reassembly().counters().datagrams_completed) + "\n";
+    for (std::size_t r = 0; r < net::wire::drop_reason_count; ++r) {
+        const auto reason = net::wire::drop_reason(r);
+        if (c.dropped[reason] != 0) {
+            text += "sluice-echo: shard " + std::to_string(shard_id) + ": dropped " +
+                    std::string(net::wire::name(reason)) + " " + std::to_string(c.dropped[reason]) + "\n";
+        }
+    }
+    return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    app program("sluice-echo", "UDP echo server on DPDK; answers sockperf ping-pong and under-load as its server");
+    std::string port_name;
+    net::interface_config interface_config;
+    bool have_address = false;
+    unsigned udp_port = 11111, descriptors = 1024, mbufs = 8191, duration_seconds = 0;
+    auto& options = program.options();
+    options.add_option("port", "NAME", "the DPDK port to serve on, as EAL names it (e.g. net_af_packet0)",
+                       [&](std::string_view text) -> result<void> {
+                           if (text.empty()) return error{"--port is empty; write e.g. --port net_af_packet0"};
+                           port_name = std::string(text);
+                           return {};
+                       },
+                       "net_af_packet0");
+    options.add_option("address", "A.B.C.D/N", "the interface's IPv4 address and prefix length",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = net::parse_address_option(text);
+                           if (!parsed) return parsed.failure();
+                           interface_config.address = *parsed;
+                           have_address = true;
+                           return {};
+                       },
+                       "198.18.0.1/30");
+    options.add_option("gateway", "A.B.C.D", "next hop for destinations outside the prefix",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = net::parse_gateway_option(text);
+                           if (!parsed) return parsed.failure();
+                           interface_config.gateway = *parsed;
+                           return {};
+                       },
+                       "198.18.0.2");
+    options.add_option("mtu", "BYTES", "IP MTU of the link (default 1500)",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = net::parse_mtu_option(text);
+                           if (!parsed) return parsed.failure();
+                           interface_config.mtu = *parsed;
+                           return {};
+                       },
+                       "1500");
+    options.add_option("mac", "XX:XX:XX:XX:XX:XX", "MAC address to use (default: the port's own)",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = net::parse_mac_option(text);
+                           if (!parsed) return parsed.failure();
+                           interface_config.mac = *parsed;
+                           return {};
+                       },
+                       "02:00:00:00:00:01");
+    options.add_count("udp-port", "UDP port to answer on (default 11111, sockperf's)", udp_port, 1, 65535, "11111");
+    options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
+    options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
+    options.add_count("duration", "stop after this many seconds (default: at SIGINT or SIGTERM)", duration_seconds, 1,
+                      86400, "10");
+
+    std::unique_ptr<dpdk::eal> environment;
+    std::vector<net::packet_pool> pools;
+    std::unique_ptr<dpdk::port> port;
+    std::unique_ptr<net::interface> interface;
+    std::vector<echo_shard> servers;
+
+    program.on_prepare([&](runtime_config& config) -> result<void> {
+        if (port_name.empty()) return error{"no port given; add --port NAME (e.g. --port net_af_packet0)"};
+        if (!have_address) return error{"no address given; add --address A.B.C.D/N (e.g. --address 198.18.0.1/30)"};
+        if (auto valid = interface_config.validate(); !valid) return valid.failure();
+        auto started = dpdk::eal::start("sluice-echo", options.rest());
+        if (!started) return started.failure();
+        environment = std::move(*started);
+        auto topo = topology::discover();
+        if (!topo) return topo.failure();
+        const unsigned shards = unsigned(config.cpus.size());
+        std::vector<rte_mempool*> mempools;
+        for (unsigned s = 0; s < shards; ++s) {
+            net::packet_pool_config pool_config;
+            pool_config.name = "sluice_echo_" + std::to_string(s);
+            pool_config.count = mbufs;
+            pool_config.socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
+            auto pool = net::packet_pool::create(pool_config);
+            if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message() + " (--mbufs sets the count)"};
+            mempools.push_back(pool->mempool());
+            pools.push_back(std::move(*pool));
+        }
+        dpdk::port_config port_config;
+        port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
+        auto opened = dpdk::port::open(port_name, port_config, mempools);
+        if (!opened) return opened.failure();
+        port = std::move(*opened);
+        interface = std::make_unique<net::interface>(*port, interface_config, shards);
+        servers.resize(shards);
+        config.shard_hooks.push_back(dpdk::eal::lcore_hook());
+        config.shard_hooks.push_back({
+            [&](shard& s) -> result<void> {
+                net::packet_pool::set_current(&pools[s.id()]);
+                return {};
+            },
+            [](shard&) { net::packet_pool::set_current(nullptr); },
+        });
+        config.shard_hooks.push_back(interface->hook());
+        config.shard_hooks.push_back({
+            [&](shard& s) -> result<void> {
+                auto socket = net::udp_socket::bind(interface->local(), std::uint16_t(udp_port));
+                if (!socket) return socket.failure();
+                servers[s.id()].socket = std::move(*socket);
+                spawn(serve(servers[s.id()]));
+                return {};
+            },
+            [&](shard& s) {
+                std::fputs(report(s.id(), interface->local(), servers[s.id()]).c_str(), stdout);
+                servers[s.id()].socket.reset();
+            },
+        });
+        return {};
+    });
+
+    const int exit_code = program.run(argc, argv, [&]() -> task<int> {
+        std::printf("sluice-echo: ready on %s udp port %u, %zu shard(s), MAC %s\n",
+                    interface_config.address.to_string().c_str(), udp_port, servers.size(),
+                    interface->local().mac().to_string().c_str());
+        std::fflush(stdout);
+        const clock::time_point end = duration_seconds != 0
+                                          ? clock::now() + std::chrono::seconds(duration_seconds)
+                                          : clock::time_point::max();
+        while (clock::now() < end) co_await sleep_until(std::min(end, clock::now() + std::chrono::seconds(1)));
+        co_return 0;
+    });
+    std::fflush(stdout);
+    servers.clear();
+    interface.reset();
+    port.reset();
+    pools.clear();
+    environment.reset();
+    return exit_code;
+}

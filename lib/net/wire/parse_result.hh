@@ -1,0 +1,63 @@
+// sluice::net::wire::parse_result<T>: what every wire parser returns, a header value or the
+// drop_reason it was refused for (STYLE, errors: a small code on the data path, no string,
+// no exception). A plain value owning its T; any thread.
+#pragma once
+
+#include <cassert>
+#include <utility>
+
+#include "lib/net/wire/drop_reason.hh"
+
+namespace sluice::net::wire {
+
+// The rules of lib/net/wire, written once:
+//
+// 1. Checked on the way in. `X::parse(bytes)` is the only way from received bytes to a
+//    value. It checks every length against bytes.size() before it reads, reads nothing
+//    outside `bytes`, and refuses anything malformed with a drop_reason. It never throws,
+//    never allocates and keeps no pointer into `bytes`: the value is a copy of the fields.
+// 2. Lengths in a parsed value are checked. A length or offset a value reports
+//    (ipv4_header::header_length and total_length, udp_header::length) has been checked
+//    against the span it was parsed from, so cutting that same span with it
+//    (bytes.subspan(h.header_length, h.payload_length())) stays inside. These spans are the
+//    views: the bytes stay in the packet, nothing is copied.
+// 3. Unchecked on the way out. `x.emit(out)` writes exactly X's length at the front of
+//    `out`; the caller sized `out` (asserted in debug builds). emit trusts its fields: it
+//    writes what it is given, so a stack that emits nonsense sends nonsense.
+// 4. Bytes past what a header says it covers (Ethernet padding after a short IPv4 packet,
+//    after ARP's 28 bytes) are not the parser's business: the caller trims them.
+template <typename T>
+class [[nodiscard]] parse_result {
+public:
+    parse_result(T value) noexcept : value_(std::move(value)) {}
+    parse_result(drop_reason reason) noexcept : reason_(reason), ok_(false) {}
+
+    bool ok() const noexcept { return ok_; }
+    explicit operator bool() const noexcept { return ok_; }
+
+    T& value() & noexcept {
+        assert(ok_);
+        return value_;
+    }
+    const T& value() const& noexcept {
+        assert(ok_);
+        return value_;
+    }
+    T& operator*() & noexcept { return value(); }
+    const T& operator*() const& noexcept { return value(); }
+    T* operator->() noexcept { return &value(); }
+    const T* operator->() const noexcept { return &value(); }
+
+    // Why the parse failed; only for a failed result.
+    drop_reason reason() const noexcept {
+        assert(!ok_);
+        return reason_;
+    }
+
+private:
+    T value_{};  // header values are small and default-constructible: no variant needed
+    drop_reason reason_{};
+    bool ok_ = true;
+};
+
+}  // namespace sluice::net::wire
