@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
     std::string port_name;
     net::interface_config interface_config;
     bool have_address = false;
-    unsigned udp_port = 11111, descriptors = 1024, mbufs = 8191, duration_seconds = 0;
+    unsigned udp_port = 11111, descriptors = 1024, mbufs = 8191, mbuf_size = 2048, duration_seconds = 0;
     auto& options = program.options();
     options.add_option("port", "NAME", "the DPDK port to serve on, as EAL names it (e.g. net_af_packet0)",
                        [&](std::string_view text) -> result<void> {
@@ -126,6 +126,10 @@ int main(int argc, char** argv) {
     options.add_count("udp-port", "UDP port to answer on (default 11111, sockperf's)", udp_port, 1, 65535, "11111");
     options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
     options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
+    options.add_count("mbuf-size",
+                      "bytes of frame each mbuf holds (default 2048); raise it with a vdev that delivers "
+                      "larger frames (af_packet framesz=8192 needs 8192)",
+                      mbuf_size, 256, 65535 - 128, "2048");
     options.add_count("duration", "stop after this many seconds (default: at SIGINT or SIGTERM)", duration_seconds, 1,
                       86400, "10");
 
@@ -150,6 +154,7 @@ int main(int argc, char** argv) {
             net::packet_pool_config pool_config;
             pool_config.name = "sluice_echo_" + std::to_string(s);
             pool_config.count = mbufs;
+            pool_config.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
             pool_config.socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
             auto pool = net::packet_pool::create(pool_config);
             if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message() + " (--mbufs sets the count)"};

@@ -8,6 +8,7 @@
 #include <rte_mempool.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 #include "lib/net/rss.hh"
@@ -114,7 +115,10 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
         if (int rc = rte_eth_rx_queue_setup(id, std::uint16_t(q), rx_descriptors, unsigned(pool->socket_id), &rxconf, pool);
             rc != 0) {
             return error{failure(name, ("rx queue " + std::to_string(q) + " set-up").c_str(), rc,
-                                 "give the pool more mbufs than rx descriptors, or use fewer descriptors")};
+                                 rc == -ENOMEM ? "the pool's mbufs are smaller than the device's frames (af_packet: framesz), or "
+                                                 "it has fewer mbufs than rx descriptors; use fewer descriptors or "
+                                                 "a smaller framesz"
+                                               : "give the pool more mbufs than rx descriptors, or use fewer descriptors")};
         }
         rte_eth_txconf txconf = info.default_txconf;
         txconf.offloads = conf.txmode.offloads;
@@ -126,6 +130,7 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
     if (int rc = rte_eth_dev_start(id); rc != 0) {
         return error{failure(name, "start", rc, "check the link and the device's configuration")};
     }
+    opened->started_ = true;
     if (config.promiscuous) {
         (void)rte_eth_promiscuous_enable(id);  // some vdevs have no such mode: harmless
     }
@@ -140,6 +145,7 @@ port::port(std::uint16_t id, std::string name, unsigned queues, unsigned max_que
 // now, so this thread may poll every queue. Not closed: closing a vdev removes it from
 // EAL, and an app (or a test) may open the same port again; rte_eal_cleanup closes it.
 port::~port() {
+    if (!started_) return;  // failed before start: nothing to drain, nothing to stop
     rte_mbuf* frames[64];
     for (unsigned q = 0; q < queues_; ++q) {
         for (int round = 0; round < 1024; ++round) {  // bounded: a live link may keep sending

@@ -63,6 +63,7 @@ private:
     std::string name_;
     unsigned queues_;
     unsigned max_queues_;
+    bool started_ = false;  // rte_eth_dev_start succeeded: drain and stop on destruction
     net::offload_flags offloads_;
 };
 

@@ -1,0 +1,136 @@
+// sluice-echo as users run it. Set-up mistakes (a bad address, prefix, MAC or MTU, a
+// missing option) end with one line naming the option, a non-zero exit and no DPDK
+// runtime folder left. Against the Linux kernel: tools/rig/udp-netns runs sluice-echo on
+// net_af_packet over a veth pair into namespaces of the test's own, and
+// tools/rig/echo-checks drives it from the kernel's side with ping (also -s 4000, which
+// fragments), nc -u, a datagram to a closed port (ICMP port unreachable) and sockperf
+// ping-pong. A machine that cannot build the rig reports the case as skipped.
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <string>
+
+#include "tests/integration/run_program.hh"
+
+namespace {
+
+using sluice::testing::program_run;
+
+std::string run_prefix() {
+    static int serial = 0;
+    return "sluice-echotest-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
+}
+
+std::string problem_lines(const std::string& err) {
+    std::string kept;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("sluice: ", 0) != 0) kept += line + "\n";
+    }
+    return kept;
+}
+
+void expect_one_line_failure(const std::string& options, const std::string& must_mention) {
+    const std::string prefix = run_prefix();
+    const std::string args = "--shards 1 --port net_ring0 " + options +
+                             " -- --no-huge --no-pci --vdev=net_ring0 --file-prefix=" + prefix;
+    BOOST_TEST_CONTEXT("sluice-echo " << args) {
+        const program_run run = sluice::testing::run_program("sluice-echo", args);
+        BOOST_CHECK_NE(run.exit_code, 0);
+        BOOST_CHECK_LT(run.exit_code, 128);
+        const std::string problem = problem_lines(run.err);
+        BOOST_REQUIRE(!problem.empty());
+        BOOST_CHECK_EQUAL(problem.find('\n'), problem.size() - 1);  // exactly one line
+        BOOST_CHECK_EQUAL(problem.rfind("sluice-echo: ", 0), 0u);
+        BOOST_CHECK_MESSAGE(problem.find(must_mention) != std::string::npos,
+                            "'" << problem << "' should mention '" << must_mention << "'");
+        struct stat info;
+        BOOST_CHECK(stat(("/var/run/dpdk/" + prefix).c_str(), &info) != 0);
+    }
+}
+
+struct command_run {
+    int exit_code = -1;
+    std::string output;
+};
+
+command_run run_command(const std::string& command) {
+    command_run run;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return run;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
+    const int status = pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    return run;
+}
+
+std::string source_root() {
+    const char* root = std::getenv("SLUICE_SOURCE_ROOT");
+    return root ? root : "";
+}
+
+boost::test_tools::assertion_result machine_can_run_the_rig(boost::unit_test::test_unit_id) {
+    if (source_root().empty()) return true;
+    const command_run check = run_command("timeout 30 " + source_root() + "/tools/rig/udp-netns --check");
+    if (check.exit_code != 77) return true;
+    boost::test_tools::assertion_result skip(false);
+    skip.message() << check.output;
+    return skip;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(echo_command_line)
+
+BOOST_AUTO_TEST_CASE(bad_address_is_one_line_naming_the_option) {
+    expect_one_line_failure("--address 198.18.0.300/30", "--address");
+}
+BOOST_AUTO_TEST_CASE(missing_prefix_length_is_one_line) { expect_one_line_failure("--address 198.18.0.1", "--address"); }
+BOOST_AUTO_TEST_CASE(network_address_is_refused) { expect_one_line_failure("--address 198.18.0.0/30", "network"); }
+BOOST_AUTO_TEST_CASE(bad_mac_is_one_line_naming_the_option) {
+    expect_one_line_failure("--address 198.18.0.1/30 --mac 02:00:00:00:00", "--mac");
+}
+BOOST_AUTO_TEST_CASE(multicast_mac_is_refused) {
+    expect_one_line_failure("--address 198.18.0.1/30 --mac 01:00:5e:00:00:01", "multicast");
+}
+BOOST_AUTO_TEST_CASE(mtu_out_of_range_is_one_line) { expect_one_line_failure("--address 198.18.0.1/30 --mtu 40", "--mtu"); }
+BOOST_AUTO_TEST_CASE(gateway_outside_the_prefix_is_refused) {
+    expect_one_line_failure("--address 198.18.0.1/30 --gateway 198.19.0.1", "gateway");
+}
+BOOST_AUTO_TEST_CASE(missing_address_names_the_option) { expect_one_line_failure("", "--address"); }
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(echo_against_the_kernel)
+
+BOOST_AUTO_TEST_CASE(answers_ping_fragmented_ping_nc_and_sockperf_from_the_kernel,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
+    const char* apps = std::getenv("SLUICE_APPS_DIR");
+    BOOST_REQUIRE(apps && !source_root().empty());
+    // adaptive idle: CI has two cores and the kernel peer needs one (DESIGN, test rig).
+    // framesz 8192: af_packet hands over datagrams the kernel reassembled for it (its fanout
+    // defragments), so a 4028-byte ping must fit one frame and one mbuf.
+    const std::string server = std::string(apps) +
+                               "/sluice-echo --cores $RIG_SERVER_CPU --idle adaptive --port net_af_packet0 "
+                               "--address 198.18.0.1/30 --mbuf-size 8192 -- --no-huge --no-pci -m 512 "
+                               "--vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=1,framesz=8192,blocksz=8192";
+    const command_run run = run_command("timeout 200 " + source_root() + "/tools/rig/udp-netns --server-pins-itself "
+                                        "--ready 'ready on' --timeout 90 --server '" + server + "' --client '" +
+                                        source_root() + "/tools/rig/echo-checks'");
+    BOOST_TEST_MESSAGE(run.output);
+    BOOST_CHECK_EQUAL(run.exit_code, 0);
+    for (const char* check : {"ping", "ping-4000", "nc-udp", "unreachable", "sockperf"}) {
+        BOOST_CHECK_MESSAGE(run.output.find(std::string("echo-checks: PASS ") + check + "\n") != std::string::npos,
+                            check << " did not pass:\n" << run.output);
+    }
+    // The server answered and dropped nothing for want of room.
+    BOOST_CHECK(run.output.find("socket dropped 0") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
