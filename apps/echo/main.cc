@@ -207,6 +207,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     servers.clear();
     interface.reset();
+    if (port) port->close();  // net_tap holds a ring of our mbufs until closed
     port.reset();
     pools.clear();
     environment.reset();

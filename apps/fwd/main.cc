@@ -169,7 +169,8 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(forwarded), seconds, seconds > 0 ? double(forwarded) / seconds / 1e6 : 0.0);
     }
     std::fflush(stdout);
-    ports.clear();  // stopped ports give their rx mbufs back before the pools go
+    for (auto& opened : ports) opened->close();  // closed ports give every rx mbuf back before the pools go
+    ports.clear();
     pools.clear();
     environment.reset();
     return exit_code;

@@ -145,7 +145,10 @@ port::port(std::uint16_t id, std::string name, unsigned queues, unsigned max_que
 // now, so this thread may poll every queue. Not closed: closing a vdev removes it from
 // EAL, and an app (or a test) may open the same port again; rte_eal_cleanup closes it.
 port::~port() {
-    if (!started_) return;  // failed before start: nothing to drain, nothing to stop
+    if (started_) drain_and_stop();
+}
+
+void port::drain_and_stop() {
     rte_mbuf* frames[64];
     for (unsigned q = 0; q < queues_; ++q) {
         for (int round = 0; round < 1024; ++round) {  // bounded: a live link may keep sending
@@ -155,6 +158,13 @@ port::~port() {
         }
     }
     (void)rte_eth_dev_stop(id_);
+    started_ = false;
+}
+
+void port::close() {
+    if (!started_) return;
+    drain_and_stop();
+    (void)rte_eth_dev_close(id_);
 }
 
 net::ethernet_address port::mac() const {

@@ -40,6 +40,10 @@ public:
     // Drains the rx queues and stops the port (EAL closes it at exit). Only after the
     // shards that polled it have stopped.
     ~port() override;
+    // Stops and closes the port: the driver frees every mbuf its queues hold (net_tap keeps
+    // a full rx ring of them), so the pools can go whole afterwards. The port cannot be
+    // opened again in this process. Apps call it at exit, before destroying their pools.
+    void close();
 
     std::uint16_t id() const noexcept { return id_; }
     // The most rx queues this device can have (software RSS covers more shards).
@@ -57,6 +61,7 @@ public:
     std::uint16_t tx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t count) override;
 
 private:
+    void drain_and_stop();
     port(std::uint16_t id, std::string name, unsigned queues, unsigned max_queues, net::offload_flags offloads);
 
     std::uint16_t id_;

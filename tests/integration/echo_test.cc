@@ -4,7 +4,9 @@
 // net_af_packet over a veth pair into namespaces of the test's own, and
 // tools/rig/echo-checks drives it from the kernel's side with ping (also -s 4000, which
 // fragments), nc -u, a datagram to a closed port (ICMP port unreachable) and sockperf
-// ping-pong. A machine that cannot build the rig reports the case as skipped.
+// ping-pong; tools/rig/tap-netns does the same over net_tap, where the kernel's IP
+// fragments reach Sluice's own reassembly. A machine that cannot build a rig reports the
+// case as skipped.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
@@ -109,20 +111,14 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(echo_against_the_kernel)
 
-// Runs the rig with sluice-echo on `cores` (one af_packet queue pair per shard) and
-// checks every kernel-side check passed.
-void expect_every_check_passes(const std::string& cores, unsigned queues) {
+// Runs `rig` with sluice-echo (its options and EAL arguments given) as the server and
+// tools/rig/echo-checks as the client; every check must pass. Returns the output.
+std::string expect_every_check_passes(const std::string& rig, const std::string& echo_arguments) {
     const char* apps = std::getenv("SLUICE_APPS_DIR");
     BOOST_REQUIRE(apps && !source_root().empty());
-    // adaptive idle: CI has two cores and the kernel peer needs one (DESIGN, test rig).
-    // framesz 8192: af_packet hands over datagrams the kernel reassembled for it (its fanout
-    // defragments), so a 4028-byte ping must fit one frame and one mbuf.
-    const std::string server = std::string(apps) + "/sluice-echo --cores " + cores +
-                               " --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 --mbuf-size 8192 "
-                               "-- --no-huge --no-pci -m 512 --vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=" +
-                               std::to_string(queues) + ",framesz=8192,blocksz=8192";
-    const command_run run = run_command("timeout 200 " + source_root() + "/tools/rig/udp-netns --server-pins-itself "
-                                        "--ready 'ready on' --timeout 90 --server '" + server + "' --client '" +
+    const std::string server = std::string(apps) + "/sluice-echo " + echo_arguments;
+    const command_run run = run_command("timeout 200 " + source_root() + "/tools/rig/" + rig +
+                                        " --ready 'ready on' --timeout 90 --server '" + server + "' --client '" +
                                         source_root() + "/tools/rig/echo-checks'");
     BOOST_TEST_MESSAGE(run.output);
     BOOST_CHECK_EQUAL(run.exit_code, 0);
@@ -130,20 +126,43 @@ void expect_every_check_passes(const std::string& cores, unsigned queues) {
         BOOST_CHECK_MESSAGE(run.output.find(std::string("echo-checks: PASS ") + check + "\n") != std::string::npos,
                             check << " did not pass:\n" << run.output);
     }
-    BOOST_CHECK_MESSAGE(run.output.find(std::to_string(queues) + " shard(s)") != std::string::npos, run.output);
     BOOST_CHECK(run.output.find("socket dropped 0") != std::string::npos);  // no datagram lost for room
+    BOOST_CHECK_MESSAGE(run.output.find("leaking") == std::string::npos, "mbufs left out at exit:\n" << run.output);
+    return run.output;
+}
+
+// adaptive idle: CI has two cores and the kernel peer needs one (DESIGN, test rig).
+// framesz 8192: af_packet hands over datagrams the kernel reassembled for it (its fanout
+// defragments), so a 4028-byte ping must fit one frame and one mbuf.
+std::string af_packet_echo(const std::string& cores, unsigned queues) {
+    return "--cores " + cores + " --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 --mbuf-size 8192 "
+           "-- --no-huge --no-pci -m 512 --vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=" +
+           std::to_string(queues) + ",framesz=8192,blocksz=8192";
 }
 
 BOOST_AUTO_TEST_CASE(answers_ping_fragmented_ping_nc_and_sockperf_from_the_kernel,
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
-    expect_every_check_passes("$RIG_SERVER_CPU", 1);
+    const std::string output =
+        expect_every_check_passes("udp-netns --server-pins-itself", af_packet_echo("$RIG_SERVER_CPU", 1));
+    BOOST_CHECK(output.find("1 shard(s)") != std::string::npos);
 }
 
 // Two shards, two queues: flows spread over them, and a neighbour one shard learns from
 // ARP reaches the other (docs/architecture.md, "Neighbours across shards").
 BOOST_AUTO_TEST_CASE(two_shards_share_neighbours_and_both_answer,
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
-    expect_every_check_passes("0,1", 2);
+    const std::string output = expect_every_check_passes("udp-netns --server-pins-itself", af_packet_echo("0,1", 2));
+    BOOST_CHECK(output.find("2 shard(s)") != std::string::npos);
+}
+
+// Over net_tap the kernel's IP fragments reach Sluice as sent: its own reassembly answers
+// `ping -s 4000` (two datagrams of three fragments each).
+BOOST_AUTO_TEST_CASE(reassembles_the_kernels_fragments_over_net_tap,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
+    const std::string output = expect_every_check_passes(
+        "tap-netns", "--cores $RIG_SERVER_CPU --idle adaptive --port net_tap0 --address 198.18.0.1/30 -- --no-huge "
+                     "--no-pci -m 512 --vdev=net_tap0,iface=$RIG_SERVER_IF");
+    BOOST_CHECK_MESSAGE(output.find("reassembled 2") != std::string::npos, output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
