@@ -100,6 +100,7 @@ std::vector<wire::ipv4_address> arp_cache::advance(clock::time_point now) {
         if (e.mac) {
             if (now >= e.expires_at) {  // aged out with nothing asking for it
                 ++counters_.expired;
+                drop_waiting(e);  // packets held on a resolved entry (hold() without find())
                 it = entries_.erase(it);
                 continue;
             }

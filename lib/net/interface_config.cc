@@ -61,7 +61,8 @@ result<void> interface_config::validate() const {
                      std::to_string(address.length) + "; pick a host address inside it"};
     }
     if (gateway) {
-        if (!address.contains(*gateway) || *gateway == own) {
+        const bool not_a_host = address.length < 31 && (*gateway == address.network() || *gateway == address.broadcast());
+        if (!address.contains(*gateway) || *gateway == own || not_a_host) {
             return error{"gateway " + gateway->to_string() + " is not another host on " +
                          address.network().to_string() + "/" + std::to_string(address.length) +
                          "; pick an address inside the interface's prefix"};

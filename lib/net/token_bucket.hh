@@ -21,11 +21,14 @@ public:
             started_ = true;
             last_ = now;
         }
-        if (now > last_) {
+        if (now > last_ && rate_ != 0) {
             // rate tokens a second = rate * 1e9 "nano-tokens" a second = rate per nanosecond.
+            // Full once elapsed * rate covers the room left; compared by division, so the
+            // product is formed only when it is below the room (no overflow).
             const std::uint64_t elapsed = std::uint64_t((now - last_).count());
             const std::uint64_t cap = std::uint64_t(burst_) * one_token;
-            tokens_nano_ = elapsed > cap ? cap : std::min(cap, tokens_nano_ + elapsed * rate_);
+            const std::uint64_t room = cap - tokens_nano_;
+            tokens_nano_ = elapsed >= (room + rate_ - 1) / rate_ ? cap : tokens_nano_ + elapsed * rate_;
         }
         if (now > last_) last_ = now;
         if (tokens_nano_ < one_token) return false;
