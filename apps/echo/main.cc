@@ -149,18 +149,13 @@ int main(int argc, char** argv) {
         auto topo = topology::discover();
         if (!topo) return topo.failure();
         const unsigned shards = unsigned(config.cpus.size());
-        std::vector<rte_mempool*> mempools;
-        for (unsigned s = 0; s < shards; ++s) {
-            net::packet_pool_config pool_config;
-            pool_config.name = "sluice_echo_" + std::to_string(s);
-            pool_config.count = mbufs;
-            pool_config.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
-            pool_config.socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
-            auto pool = net::packet_pool::create(pool_config);
-            if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message() + " (--mbufs sets the count)"};
-            mempools.push_back(pool->mempool());
-            pools.push_back(std::move(*pool));
-        }
+        net::packet_pool_config shape;
+        shape.count = mbufs;
+        shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
+        auto made = net::packet_pool::create_per_shard("sluice_echo_", config.cpus, *topo, shape);
+        if (!made) return error{made.message() + " (--mbufs sets the count, --mbuf-size the size)"};
+        pools = std::move(*made);
+        const std::vector<rte_mempool*> mempools = net::packet_pool::mempools_of(pools);
         dpdk::port_config port_config;
         port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
         auto opened = dpdk::port::open(port_name, port_config, mempools);

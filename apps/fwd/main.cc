@@ -87,17 +87,12 @@ int main(int argc, char** argv) {
         if (!topo) return topo.failure();
 
         // One pool per shard, on the shard's NUMA node, named after its shard.
-        std::vector<rte_mempool*> mempools;
-        for (unsigned s = 0; s < config.cpus.size(); ++s) {
-            net::packet_pool_config pool_config;
-            pool_config.name = "sluice_fwd_" + std::to_string(s);
-            pool_config.count = mbufs;
-            pool_config.socket = int(topo->numa_node_of(config.cpus[s]).value_or(0));
-            auto pool = net::packet_pool::create(pool_config);
-            if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message() + " (--mbufs sets the count)"};
-            mempools.push_back(pool->mempool());
-            pools.push_back(std::move(*pool));
-        }
+        net::packet_pool_config shape;
+        shape.count = mbufs;
+        auto made = net::packet_pool::create_per_shard("sluice_fwd_", config.cpus, *topo, shape);
+        if (!made) return error{made.message() + " (--mbufs sets the count)"};
+        pools = std::move(*made);
+        const std::vector<rte_mempool*> mempools = net::packet_pool::mempools_of(pools);
         dpdk::port_config port_config;
         port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
         std::vector<net::device*> devices;

@@ -122,4 +122,25 @@ packet_pool::scoped_current::~scoped_current() { detail::current_pool = previous
 
 std::uint64_t packet_pool::foreign_frees() noexcept { return detail::foreign_frees; }
 
+result<std::vector<packet_pool>> packet_pool::create_per_shard(const std::string& name_prefix,
+                                                              const std::vector<unsigned>& cpus,
+                                                              const topology& topo, packet_pool_config shape) {
+    std::vector<packet_pool> pools;
+    pools.reserve(cpus.size());
+    for (std::size_t s = 0; s < cpus.size(); ++s) {
+        shape.name = name_prefix + std::to_string(s);
+        shape.socket = int(topo.numa_node_of(cpus[s]).value_or(0));
+        auto pool = create(shape);
+        if (!pool) return error{"shard " + std::to_string(s) + ": " + pool.message()};
+        pools.push_back(std::move(*pool));
+    }
+    return pools;
+}
+
+std::vector<rte_mempool*> packet_pool::mempools_of(const std::vector<packet_pool>& pools) {
+    std::vector<rte_mempool*> mempools;
+    for (const auto& pool : pools) mempools.push_back(pool.mempool());
+    return mempools;
+}
+
 }  // namespace sluice::net

@@ -7,8 +7,10 @@
 #include <cstdint>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "lib/core/result.hh"
+#include "lib/core/topology.hh"
 
 struct rte_mempool;
 
@@ -37,6 +39,13 @@ public:
     // One line on failure naming the fix, e.g. "not enough memory for 8191 mbufs on socket
     // 0; reserve more hugepages or lower the count".
     static result<packet_pool> create(const packet_pool_config& config);
+    // One pool per shard, on the NUMA node of that shard's cpu, named name_prefix + shard
+    // number; `shape` gives the count, cache and data room. A failure names the shard.
+    static result<std::vector<packet_pool>> create_per_shard(const std::string& name_prefix,
+                                                             const std::vector<unsigned>& cpus,
+                                                             const topology& topo, packet_pool_config shape);
+    // The mempools of `pools`, in order, as dpdk::port::open takes them.
+    static std::vector<rte_mempool*> mempools_of(const std::vector<packet_pool>& pools);
 
     packet_pool(packet_pool&& other) noexcept;
     packet_pool& operator=(packet_pool&& other) noexcept;

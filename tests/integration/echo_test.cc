@@ -21,20 +21,14 @@
 
 namespace {
 
+using sluice::testing::command_run;
+using sluice::testing::problem_lines;
 using sluice::testing::program_run;
+using sluice::testing::run_command;
 
 std::string run_prefix() {
     static int serial = 0;
     return "sluice-echotest-" + std::to_string(getpid()) + "-" + std::to_string(++serial);
-}
-
-std::string problem_lines(const std::string& err) {
-    std::string kept;
-    std::istringstream lines(err);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("sluice: ", 0) != 0) kept += line + "\n";
-    }
-    return kept;
 }
 
 void expect_one_line_failure(const std::string& options, const std::string& must_mention) {
@@ -54,22 +48,6 @@ void expect_one_line_failure(const std::string& options, const std::string& must
         struct stat info;
         BOOST_CHECK(stat(("/var/run/dpdk/" + prefix).c_str(), &info) != 0);
     }
-}
-
-struct command_run {
-    int exit_code = -1;
-    std::string output;
-};
-
-command_run run_command(const std::string& command) {
-    command_run run;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) return run;
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return run;
 }
 
 std::string source_root() {

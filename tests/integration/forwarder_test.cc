@@ -18,6 +18,7 @@
 namespace {
 
 using fwd_run = sluice::testing::program_run;
+using sluice::testing::problem_lines;
 using sluice::testing::read_file;
 
 // Each run gets its own EAL file prefix, so the check sees only the folder that run made.
@@ -37,16 +38,6 @@ std::string with_prefix(const std::string& args, const std::string& prefix) {
 }
 
 fwd_run run_fwd(const std::string& args) { return sluice::testing::run_program("sluice-fwd", args); }
-
-// stderr minus the runtime's own start-up report lines ("sluice: clock: ...").
-std::string problem_lines(const std::string& err) {
-    std::string kept;
-    std::istringstream lines(err);
-    for (std::string line; std::getline(lines, line);) {
-        if (line.rfind("sluice: ", 0) != 0) kept += line + "\n";
-    }
-    return kept;
-}
 
 void expect_one_line_failure(const std::string& args, const std::string& must_mention) {
     const std::string prefix = run_prefix();

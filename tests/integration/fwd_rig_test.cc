@@ -13,23 +13,12 @@
 #include <regex>
 #include <string>
 
+#include "tests/integration/run_program.hh"
+
 namespace {
 
-struct command_run {
-    int exit_code = -1;
-    std::string output;  // stdout and stderr together
-};
-
-command_run run_command(const std::string& command) {
-    command_run run;
-    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-    if (!pipe) return run;
-    char buffer[4096];
-    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
-    const int status = pclose(pipe);
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    return run;
-}
+using sluice::testing::command_run;
+using sluice::testing::run_command;
 
 std::string rig_script() {
     const char* root = std::getenv("SLUICE_SOURCE_ROOT");

@@ -1,4 +1,4 @@
-// Integration-test helper: run one of Sluice's programs (from SLUICE_APPS_DIR, set by
+// Integration-test helpers: run one of Sluice's programs (from SLUICE_APPS_DIR, set by
 // meson test) through the shell, bounded in time, and capture its exit code and output.
 #pragma once
 
@@ -48,6 +48,34 @@ inline program_run run_program(const std::string& program, const std::string& ar
     run.err = read_file(base + ".err");
     std::remove((base + ".out").c_str());
     std::remove((base + ".err").c_str());
+    return run;
+}
+
+// stderr without the runtime's own start-up report lines ("sluice: clock: ..."): what a
+// program said about a problem.
+inline std::string problem_lines(const std::string& err) {
+    std::string kept;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);) {
+        if (line.rfind("sluice: ", 0) != 0) kept += line + "\n";
+    }
+    return kept;
+}
+
+// A shell command (a rig script), its stdout and stderr together.
+struct command_run {
+    int exit_code = -1;  // 128 + signal number when a signal ended it
+    std::string output;
+};
+
+inline command_run run_command(const std::string& command) {
+    command_run run;
+    FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+    if (!pipe) return run;
+    char buffer[4096];
+    for (std::size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe)) > 0;) run.output.append(buffer, n);
+    const int status = pclose(pipe);
+    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     return run;
 }
 
