@@ -36,6 +36,9 @@ void stack::ipv4_input(packet&& frame, std::size_t l2_length, clock::time_point 
         return drop(wire::drop_reason::ipv4_bad_source);
     }
 
+    // TTL is not checked on the way in: a host must not drop a datagram for a low TTL
+    // (RFC 1122 3.2.1.7); ours leave with 64 (ipv4_output.cc).
+
     // Keep only the IP payload: the headers in front, Ethernet padding behind.
     frame.trim_back(available - header->total_length);
     frame.trim_front(l2_length + header->header_length);
