@@ -1,0 +1,118 @@
+// Test helpers for storage: run a body as the main task of a runtime whose shards carry a
+// storage engine (engine::hook), and a scratch directory on a filesystem that takes
+// O_DIRECT (tmpfs may not), removed with everything in it when the test ends.
+#pragma once
+
+#include <boost/test/unit_test.hpp>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lib/core/config.hh"
+#include "lib/core/runtime.hh"
+#include "lib/core/task.hh"
+#include "lib/core/topology.hh"
+#include "lib/storage/engine.hh"
+
+namespace sluice::testing {
+
+inline runtime_config storage_config(unsigned shards, storage::engine_options options) {
+    auto topo = topology::discover();
+    BOOST_REQUIRE_MESSAGE(topo.ok(), (topo.ok() ? std::string() : topo.message()));
+    runtime_config config;
+    for (unsigned i = 0; i < shards; ++i) {
+        config.cpus.push_back(topo->allowed_cpus()[i % topo->allowed_cpus().size()]);
+    }
+    config.idle = idle_policy::adaptive;
+    config.report_placement = false;
+    config.shard_hooks.push_back(storage::engine::hook(std::move(options)));
+    return config;
+}
+
+inline int run_with_storage(unsigned shards, storage::engine_options options, std::function<task<int>()> body,
+                            std::vector<shard_hook> extra_hooks = {}) {
+    runtime_config config = storage_config(shards, std::move(options));
+    for (auto& hook : extra_hooks) config.shard_hooks.push_back(std::move(hook));
+    runtime engine(config);
+    auto outcome = engine.run(std::move(body));
+    BOOST_REQUIRE_MESSAGE(outcome.ok(), (outcome.ok() ? std::string() : outcome.message()));
+    return *outcome;
+}
+
+inline storage::engine_options quiet_options() {
+    storage::engine_options options;
+    options.report = false;
+    return options;
+}
+
+// Does `directory` accept O_DIRECT files? (tmpfs before 6.6 refuses with EINVAL.)
+inline bool takes_direct_io(const std::string& directory) {
+    const std::string probe = directory + "/.direct-probe";
+    const int fd = ::open(probe.c_str(), O_CREAT | O_RDWR | O_DIRECT | O_CLOEXEC, 0600);
+    if (fd < 0) return false;
+    ::close(fd);
+    ::unlink(probe.c_str());
+    return true;
+}
+
+// A fresh directory under /tmp, or under the current (build) directory when /tmp will not
+// take O_DIRECT; removed with its contents on destruction.
+class scratch_directory {
+public:
+    scratch_directory() {
+        for (std::string base : {std::string("/tmp"), std::filesystem::current_path().string()}) {
+            std::string pattern = base + "/sluice-storage-XXXXXX";
+            if (!::mkdtemp(pattern.data())) continue;
+            path_ = pattern;
+            direct_ = takes_direct_io(path_);
+            if (direct_) return;
+            std::filesystem::remove_all(path_);
+        }
+        std::string pattern = "/tmp/sluice-storage-XXXXXX";  // buffered only
+        BOOST_REQUIRE_MESSAGE(::mkdtemp(pattern.data()), "mkdtemp: " << std::strerror(errno));
+        path_ = pattern;
+    }
+    scratch_directory(const scratch_directory&) = delete;
+    ~scratch_directory() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::string& path() const { return path_; }
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    bool direct_io() const { return direct_; }
+
+private:
+    std::string path_;
+    bool direct_ = false;
+};
+
+// Precondition for the O_DIRECT cases: skipped, with the reason, where it cannot work.
+inline boost::test_tools::assertion_result direct_io_available(boost::unit_test::test_unit_id) {
+    scratch_directory probe;
+    boost::test_tools::assertion_result available(probe.direct_io());
+    if (!probe.direct_io()) available.message() << "O_DIRECT is not supported under /tmp nor the build directory";
+    return available;
+}
+
+// Memory aligned for O_DIRECT, freed with the object.
+struct aligned_bytes {
+    explicit aligned_bytes(std::size_t size, std::size_t alignment = 4096)
+        : bytes(static_cast<std::byte*>(std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment))),
+          length(size) {}
+    aligned_bytes(const aligned_bytes&) = delete;
+    ~aligned_bytes() { std::free(bytes); }
+    std::span<std::byte> span() const { return {bytes, length}; }
+    std::byte* bytes;
+    std::size_t length;
+};
+
+}  // namespace sluice::testing
