@@ -303,12 +303,18 @@ bool engine::poll() {
         // completion work (IORING_ENTER_GETEVENTS) without waiting for any.
         const int rc = io_uring_submit_and_get_events(&ring_);
         ++counters_.submit_calls;
-        if (rc > 0) counters_.submitted += unsigned(rc);
+        if (rc > 0) {
+            counters_.submitted += unsigned(rc);
+            ++counters_.submit_batches;
+        }
         if (rc < 0) ++counters_.submit_errors;  // EAGAIN/EBUSY/EINTR: the SQEs stay; next turn
     } else if (pending != 0) {
         const int rc = io_uring_submit(&ring_);
         ++counters_.submit_calls;
-        if (rc > 0) counters_.submitted += unsigned(rc);
+        if (rc > 0) {
+            counters_.submitted += unsigned(rc);
+            ++counters_.submit_batches;
+        }
         if (rc < 0) ++counters_.submit_errors;
     } else if (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) {
         // COOP_TASKRUN + TASKRUN_FLAG: completions are waiting for us to enter the kernel.
@@ -317,7 +323,9 @@ bool engine::poll() {
     }
     const unsigned reaped = reap();
     admit_waiting();
-    return reaped != 0 || pending != 0;
+    // Requests still in the kernel count as work: were this turn "idle", an adaptive
+    // shard could sleep (up to max_sleep, 1 ms) before reaping their completions.
+    return reaped != 0 || pending != 0 || in_flight_ + cancels_in_flight_ != 0;
 }
 
 void engine::drain() noexcept {

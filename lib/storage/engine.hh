@@ -47,6 +47,7 @@ struct engine_options {
 struct engine_counters {
     std::uint64_t submitted = 0;        // SQEs handed to the kernel
     std::uint64_t submit_calls = 0;     // io_uring_submit* calls (at most one per busy turn)
+    std::uint64_t submit_batches = 0;   // those calls that handed over at least one SQE
     std::uint64_t completed = 0;        // CQEs reaped
     std::uint64_t waited_for_slot = 0;  // operations that queued behind the in-flight bound
     std::uint64_t abandoned = 0;        // waiters destroyed while their request was in the kernel

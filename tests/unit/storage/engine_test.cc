@@ -105,7 +105,7 @@ BOOST_AUTO_TEST_CASE(requests_made_in_one_turn_are_submitted_together) {
         file& f = opened.opened;
         engine& ring = *engine::current();
         const auto submitted_before = ring.counters().submitted;
-        const auto calls_before = ring.counters().submit_calls;
+        const auto batches_before = ring.counters().submit_batches;
         for (int i = 0; i < 16; ++i) {
             spawn([&, i]() -> task<void> {
                 const std::byte one{1};
@@ -117,8 +117,10 @@ BOOST_AUTO_TEST_CASE(requests_made_in_one_turn_are_submitted_together) {
         // submits them together.
         co_await yield();
         while (done < 16) co_await sleep_for(100us);
-        submits = ring.counters().submit_calls - calls_before;
-        BOOST_TEST_MESSAGE("16 writes: " << submits << " submit calls, "
+        // Calls that only reap (DEFER_TASKRUN enters the kernel every busy turn) do not
+        // count: what matters is how many calls carried the 16 SQEs.
+        submits = ring.counters().submit_batches - batches_before;
+        BOOST_TEST_MESSAGE("16 writes: " << submits << " submit calls carrying SQEs, "
                                          << ring.counters().submitted - submitted_before << " SQEs");
         co_return 0;
     });
