@@ -3,10 +3,10 @@
 // runtime folder left. Against the Linux kernel: tools/rig/udp-netns runs sluice-echo on
 // net_af_packet over a veth pair into namespaces of the test's own, and
 // tools/rig/echo-checks drives it from the kernel's side with ping (also -s 4000, which
-// fragments), nc -u, a datagram to a closed port (ICMP port unreachable) and sockperf
-// ping-pong; tools/rig/tap-netns does the same over net_tap, where the kernel's IP
-// fragments reach Sluice's own reassembly. A machine that cannot build a rig reports the
-// case as skipped.
+// fragments), nc -u, a datagram to a closed port (ICMP port unreachable), sockperf
+// ping-pong and sockperf under-load. tools/rig/tap-netns does the same over net_tap,
+// where the kernel's IP fragments reach Sluice's own reassembly. A machine that cannot
+// build a rig reports the case as skipped.
 #include <boost/test/unit_test.hpp>
 
 #include <sys/stat.h>
@@ -100,7 +100,7 @@ std::string expect_every_check_passes(const std::string& rig, const std::string&
                                         source_root() + "/tools/rig/echo-checks'");
     BOOST_TEST_MESSAGE(run.output);
     BOOST_CHECK_EQUAL(run.exit_code, 0);
-    for (const char* check : {"ping", "ping-4000", "nc-udp", "unreachable", "sockperf"}) {
+    for (const char* check : {"ping", "ping-4000", "nc-udp", "unreachable", "sockperf", "under-load"}) {
         BOOST_CHECK_MESSAGE(run.output.find(std::string("echo-checks: PASS ") + check + "\n") != std::string::npos,
                             check << " did not pass:\n" << run.output);
     }
