@@ -91,7 +91,8 @@ BOOST_AUTO_TEST_SUITE(echo_against_the_kernel)
 
 // Runs `rig` with sluice-echo (its options and EAL arguments given) as the server and
 // tools/rig/echo-checks as the client; every check must pass. Returns the output.
-std::string expect_every_check_passes(const std::string& rig, const std::string& echo_arguments) {
+std::string expect_every_check_passes(const std::string& rig, const std::string& echo_arguments,
+                                      bool pool_full_at_exit = true) {
     const char* apps = std::getenv("SLUICE_APPS_DIR");
     BOOST_REQUIRE(apps && !source_root().empty());
     const std::string server = std::string(apps) + "/sluice-echo " + echo_arguments;
@@ -105,7 +106,9 @@ std::string expect_every_check_passes(const std::string& rig, const std::string&
                             check << " did not pass:\n" << run.output);
     }
     BOOST_CHECK(run.output.find("socket dropped 0") != std::string::npos);  // no datagram lost for room
-    BOOST_CHECK_MESSAGE(run.output.find("leaking") == std::string::npos, "mbufs left out at exit:\n" << run.output);
+    if (pool_full_at_exit) {
+        BOOST_CHECK_MESSAGE(run.output.find("leaking") == std::string::npos, "mbufs left out at exit:\n" << run.output);
+    }
     return run.output;
 }
 
@@ -131,6 +134,20 @@ BOOST_AUTO_TEST_CASE(two_shards_share_neighbours_and_both_answer,
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
     const std::string output = expect_every_check_passes("udp-netns --server-pins-itself", af_packet_echo("0,1", 2));
     BOOST_CHECK(output.find("2 shard(s)") != std::string::npos);
+}
+
+// net_af_xdp on the same veth: an XDP socket instead of a packet socket; fragments reach
+// Sluice's reassembly as sent. DPDK 22.11's af_xdp builds its UMEM on our mempool and
+// keeps the mbufs of its fill ring when the port closes, so the pool is not full at exit
+// (sluice-echo says so and leaks the pool rather than free memory the kernel maps).
+BOOST_AUTO_TEST_CASE(answers_the_kernel_over_net_af_xdp,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
+    const std::string output = expect_every_check_passes(
+        "udp-netns --server-pins-itself",
+        "--cores $RIG_SERVER_CPU --idle adaptive --port net_af_xdp0 --address 198.18.0.1/30 -- --no-huge --no-pci "
+        "-m 512 --vdev=net_af_xdp0,iface=$RIG_SERVER_IF,start_queue=0,queue_count=1",
+        false);
+    BOOST_CHECK_MESSAGE(output.find("reassembled 2") != std::string::npos, output);
 }
 
 // Over net_tap the kernel's IP fragments reach Sluice as sent: its own reassembly answers
