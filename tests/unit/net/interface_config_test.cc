@@ -59,9 +59,9 @@ BOOST_AUTO_TEST_CASE(address_option_takes_an_address_with_a_prefix_length) {
     const auto parsed = parse_address_option("198.18.0.1/30");
     BOOST_REQUIRE(parsed.ok());
     BOOST_CHECK(*parsed == prefix(198, 18, 0, 1, 30));
-    const auto host = parse_address_option("10.0.0.7/32");
+    const auto host = parse_address_option("198.19.0.7/32");
     BOOST_REQUIRE(host.ok());
-    BOOST_CHECK(*host == prefix(10, 0, 0, 7, 32));
+    BOOST_CHECK(*host == prefix(198, 19, 0, 7, 32));
 }
 
 BOOST_AUTO_TEST_CASE(address_option_refuses_anything_else_naming_the_option_and_an_example) {

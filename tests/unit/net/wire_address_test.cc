@@ -31,7 +31,7 @@ BOOST_AUTO_TEST_CASE(parses_dotted_quads_and_prints_them_back) {
     };
     const example examples[] = {
         {"198.18.0.1", 0xc6120001u}, {"0.0.0.0", 0},         {"255.255.255.255", 0xffffffffu},
-        {"10.0.0.255", 0x0a0000ffu}, {"1.2.3.4", 0x01020304u}, {"224.0.0.251", 0xe00000fbu},
+        {"198.19.0.255", 0xc61300ffu}, {"1.2.3.4", 0x01020304u}, {"224.0.0.251", 0xe00000fbu},
     };
     for (const auto& e : examples) {
         const auto parsed = ipv4_address::parse(e.text);

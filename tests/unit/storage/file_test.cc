@@ -22,7 +22,9 @@
 using namespace sluice;
 using namespace sluice::storage;
 using sluice::testing::aligned_bytes;
+using sluice::testing::can_mount_a_tmpfs;
 using sluice::testing::scratch_directory;
+using sluice::testing::tiny_filesystem;
 
 namespace {
 
@@ -282,31 +284,6 @@ BOOST_AUTO_TEST_CASE(every_ring_mode_round_trips) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-namespace {
-
-// A 1 MiB tmpfs of the test's own, unmounted (lazily, so never left busy) at the end.
-struct tiny_filesystem {
-    scratch_directory parent;
-    std::string mountpoint = parent.file("tiny");
-    bool mounted = false;
-    tiny_filesystem() {
-        std::filesystem::create_directory(mountpoint);
-        mounted = ::mount("sluice-test", mountpoint.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") == 0;
-    }
-    ~tiny_filesystem() {
-        if (mounted) ::umount2(mountpoint.c_str(), MNT_DETACH);
-    }
-};
-
-boost::test_tools::assertion_result can_mount_a_tmpfs(boost::unit_test::test_unit_id) {
-    tiny_filesystem probe;
-    boost::test_tools::assertion_result possible(probe.mounted);
-    if (!probe.mounted) possible.message() << "cannot mount a 1 MiB tmpfs here: " << std::strerror(errno);
-    return possible;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(file_api_faults)
 

@@ -27,7 +27,9 @@
 using namespace sluice;
 using namespace sluice::storage;
 using namespace std::chrono_literals;
+using sluice::testing::can_mount_a_tmpfs;
 using sluice::testing::scratch_directory;
+using sluice::testing::tiny_filesystem;
 
 namespace sluice::storage {
 // For Boost.Test's messages (found by argument-dependent lookup).
@@ -315,31 +317,6 @@ BOOST_AUTO_TEST_CASE(a_corrupted_header_field_or_magic_is_caught) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
-
-namespace {
-
-// A 1 MiB tmpfs of the test's own (as in file_test.cc), unmounted lazily at the end.
-struct tiny_filesystem {
-    scratch_directory parent;
-    std::string mountpoint = parent.file("tiny");
-    bool mounted = false;
-    tiny_filesystem() {
-        std::filesystem::create_directory(mountpoint);
-        mounted = ::mount("sluice-test", mountpoint.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") == 0;
-    }
-    ~tiny_filesystem() {
-        if (mounted) ::umount2(mountpoint.c_str(), MNT_DETACH);
-    }
-};
-
-boost::test_tools::assertion_result can_mount_a_tmpfs(boost::unit_test::test_unit_id) {
-    tiny_filesystem probe;
-    boost::test_tools::assertion_result possible(probe.mounted);
-    if (!probe.mounted) possible.message() << "cannot mount a 1 MiB tmpfs here: " << std::strerror(errno);
-    return possible;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(log_faults)
 

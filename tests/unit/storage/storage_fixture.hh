@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -114,5 +115,27 @@ struct aligned_bytes {
     std::byte* bytes;
     std::size_t length;
 };
+
+// A 1 MiB tmpfs of the test's own, for ENOSPC; unmounted (lazily, so never left busy) at
+// the end. Needs root (CAP_SYS_ADMIN): can_mount_a_tmpfs skips the case otherwise.
+struct tiny_filesystem {
+    scratch_directory parent;
+    std::string mountpoint = parent.file("tiny");
+    bool mounted = false;
+    tiny_filesystem() {
+        std::filesystem::create_directory(mountpoint);
+        mounted = ::mount("sluice-test", mountpoint.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=1m") == 0;
+    }
+    ~tiny_filesystem() {
+        if (mounted) ::umount2(mountpoint.c_str(), MNT_DETACH);
+    }
+};
+
+inline boost::test_tools::assertion_result can_mount_a_tmpfs(boost::unit_test::test_unit_id) {
+    tiny_filesystem probe;
+    boost::test_tools::assertion_result possible(probe.mounted);
+    if (!probe.mounted) possible.message() << "cannot mount a 1 MiB tmpfs here: " << std::strerror(errno);
+    return possible;
+}
 
 }  // namespace sluice::testing
