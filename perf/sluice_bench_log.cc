@@ -43,6 +43,7 @@
 #include <string_view>
 #include <vector>
 
+#include "perf/spin_by_default.hh"
 #include "lib/core/app.hh"
 #include "lib/core/clock.hh"
 #include "lib/core/shard.hh"
@@ -580,13 +581,7 @@ std::optional<std::vector<unsigned>> parse_list(std::string_view text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Benchmarks spin (DESIGN.md): --idle spin unless the command line says otherwise.
-    std::vector<char*> args(argv, argv + argc);
-    const bool idle_given = std::any_of(args.begin(), args.end(), [](const char* a) {
-        return std::string_view(a) == "--idle" || std::string_view(a).starts_with("--idle=");
-    });
-    static char idle_flag[] = "--idle", idle_spin[] = "spin";
-    if (!idle_given && argc >= 1) args.insert(args.begin() + 1, {idle_flag, idle_spin});
+    std::vector<char*> args = sluice::bench::arguments_with_spin_by_default(argc, argv);
 
     sluice::app app("sluice-bench-log",
                     "the durable log's group commit: appends/s at 1, 16, 256 concurrent appenders, against one "

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "perf/spin_by_default.hh"
 #include "lib/core/app.hh"
 #include "lib/core/clock.hh"
 #include "lib/core/shard.hh"
@@ -301,13 +302,7 @@ task<int> run_job(const bench_options& options, const job_spec& job) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    // Benchmarks spin (DESIGN.md, the test rig): --idle spin unless the command line says otherwise.
-    std::vector<char*> args(argv, argv + argc);
-    const bool idle_given = std::any_of(args.begin(), args.end(), [](const char* a) {
-        return std::string_view(a) == "--idle" || std::string_view(a).starts_with("--idle=");
-    });
-    static char idle_flag[] = "--idle", idle_spin[] = "spin";
-    if (!idle_given && argc >= 1) args.insert(args.begin() + 1, {idle_flag, idle_spin});
+    std::vector<char*> args = sluice::bench::arguments_with_spin_by_default(argc, argv);
 
     sluice::app app("sluice-bench-storage",
                     "one storage job on one pinned shard through Sluice's io_uring engine; prints one JSON line");

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "lib/net/packet_checksum.hh"
 #include "lib/net/stack.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
@@ -16,29 +17,16 @@ namespace {
 
 // The checksum of a whole message that may span segments.
 std::uint16_t checksum_of(const packet& message) {
-    std::array<std::span<const std::byte>, 16> pieces;
     wire::internet_checksum sum;
-    std::size_t offset = 0;
-    while (offset < message.length()) {
-        const std::size_t count = message.spans(offset, pieces);
-        for (std::size_t i = 0; i < count; ++i) {
-            sum.add(pieces[i]);
-            offset += pieces[i].size();
-        }
-        if (count == 0) break;
-    }
+    add_to_checksum(sum, message);
     return sum.finish();
 }
 
 }  // namespace
 
 void stack::icmp_input(const wire::ipv4_header& header, packet&& message, clock::time_point now) {
-    auto head = message.contiguous(0, std::min<std::size_t>(message.length(), wire::icmp_header::length));
-    if (!head) {
-        auto pulled = message.linearize(wire::icmp_header::length);
-        if (!pulled) return drop(wire::drop_reason::icmp_truncated);
-        head = *pulled;
-    }
+    const auto head = message.linearize(std::min<std::size_t>(message.length(), wire::icmp_header::length));
+    if (!head) return drop(wire::drop_reason::icmp_truncated);
     const auto icmp = wire::icmp_header::parse(*head, false);
     if (!icmp) return drop(icmp.reason());
     if (checksum_of(message) != 0) return drop(wire::drop_reason::icmp_bad_checksum);

@@ -12,15 +12,12 @@ void stack::ipv4_input(packet&& frame, std::size_t l2_length, clock::time_point 
     ++counters_.ipv4_received;
     const std::size_t available = frame.length() - l2_length;
     const std::size_t header_room = std::min(available, wire::ipv4_header::max_length);
-    auto head = frame.contiguous(l2_length, header_room);
-    if (!head) {
-        auto pulled = frame.linearize(l2_length + header_room);
-        if (!pulled) return drop(wire::drop_reason::no_mbufs);
-        head = pulled->subspan(l2_length);
-    }
+    const auto pulled = frame.linearize(l2_length + header_room);  // in place when contiguous
+    if (!pulled) return drop(wire::drop_reason::no_mbufs);
+    const std::span<const std::byte> head = pulled->subspan(l2_length);
     const received_checksums device = frame.checksums();
     if (device.ipv4_header == checksum_status::bad) return drop(wire::drop_reason::ipv4_bad_checksum);
-    const auto header = wire::ipv4_header::parse(*head, available, device.ipv4_header != checksum_status::good);
+    const auto header = wire::ipv4_header::parse(head, available, device.ipv4_header != checksum_status::good);
     if (!header) return drop(header.reason());
 
     // RFC 1122 3.2.1.3: a host takes datagrams for its address and for broadcasts, and

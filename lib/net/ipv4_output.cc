@@ -11,12 +11,6 @@
 
 namespace sluice::net {
 
-namespace {
-
-constexpr ethernet_address broadcast_mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-}  // namespace
-
 send_status stack::ipv4_output(wire::ipv4_address destination, std::uint8_t protocol, packet&& l4_packet,
                                clock::time_point now, bool l4_checksum_offloaded) {
     const std::size_t header_length = wire::ipv4_header::min_length;
@@ -81,7 +75,7 @@ send_status stack::ipv4_output(wire::ipv4_address destination, std::uint8_t prot
 
 send_status stack::ipv4_send_one(wire::ipv4_address destination, packet&& ip_packet, clock::time_point now) {
     if (destination.is_broadcast() || (config_.address.length < 31 && destination == config_.address.broadcast())) {
-        return ethernet_output(broadcast_mac, wire::ethertype_ipv4, std::move(ip_packet));
+        return ethernet_output(wire::ethernet_broadcast, wire::ethertype_ipv4, std::move(ip_packet));
     }
     // RFC 1122 3.3.1.1: on-link destinations directly, the rest through the gateway.
     wire::ipv4_address next_hop = destination;
@@ -99,7 +93,7 @@ send_status stack::ipv4_send_one(wire::ipv4_address destination, packet&& ip_pac
     }
     switch (arp_.hold(next_hop, std::move(ip_packet), now)) {
         case arp_cache::hold_outcome::held_send_request:
-            send_arp(wire::arp_operation_request, ethernet_address{}, next_hop, broadcast_mac);
+            send_arp(wire::arp_operation_request, ethernet_address{}, next_hop, wire::ethernet_broadcast);
             return send_status::sent;
         case arp_cache::hold_outcome::held: return send_status::sent;
         case arp_cache::hold_outcome::dropped: return send_status::queue_full;

@@ -10,12 +10,6 @@
 
 namespace sluice::net {
 
-namespace {
-
-constexpr ethernet_address broadcast_mac{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-}  // namespace
-
 stack::stack(device& port, unsigned queue, interface_config config, stack_limits limits)
     : port_(port),
       queue_(queue),
@@ -50,13 +44,9 @@ void stack::handle_frame(packet&& frame, clock::time_point now) {
     ++counters_.frames_received;
     // Ethernet and a VLAN tag fit in the first segment of any frame a device delivers; a
     // frame that is shorter than that is short, not split.
-    const std::size_t available = std::min<std::size_t>(frame.length(), 64);
-    auto head = frame.contiguous(0, available);
-    if (!head) {
-        auto pulled = frame.linearize(available);
-        if (!pulled) return drop(wire::drop_reason::no_mbufs);
-        head = *pulled;
-    }
+    // linearize returns the bytes in place when they are contiguous (the usual case).
+    const auto head = frame.linearize(std::min<std::size_t>(frame.length(), 64));
+    if (!head) return drop(wire::drop_reason::no_mbufs);
     const auto ethernet = wire::ethernet_header::parse(*head);
     if (!ethernet) return drop(ethernet.reason());
     if (ethernet->destination != mac_ && !wire::is_broadcast(ethernet->destination)) {
@@ -138,7 +128,7 @@ void stack::send_arp(std::uint16_t operation, ethernet_address target_mac, wire:
 
 void stack::announce(clock::time_point) {
     // RFC 5227 3: an ARP announcement is a request with our address as both sender and target.
-    send_arp(wire::arp_operation_request, ethernet_address{}, config_.address.address, broadcast_mac);
+    send_arp(wire::arp_operation_request, ethernet_address{}, config_.address.address, wire::ethernet_broadcast);
 }
 
 send_status stack::ethernet_output(ethernet_address destination, std::uint16_t ethertype, packet&& payload) {
@@ -197,7 +187,7 @@ bool stack::transmit() {
 
 void stack::housekeeping(clock::time_point now) {
     for (wire::ipv4_address address : arp_.advance(now)) {
-        send_arp(wire::arp_operation_request, ethernet_address{}, address, broadcast_mac);
+        send_arp(wire::arp_operation_request, ethernet_address{}, address, wire::ethernet_broadcast);
     }
     reassembly_.expire(now);
 }

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "lib/net/packet_checksum.hh"
 #include "lib/net/stack.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
@@ -19,16 +20,7 @@ namespace {
 std::uint16_t udp_checksum(wire::ipv4_address source, wire::ipv4_address destination, const packet& datagram) {
     wire::internet_checksum sum;
     sum.add_ipv4_pseudo_header(source, destination, wire::ip_protocol_udp, std::uint16_t(datagram.length()));
-    std::array<std::span<const std::byte>, 16> pieces;
-    std::size_t offset = 0;
-    while (offset < datagram.length()) {
-        const std::size_t count = datagram.spans(offset, pieces);
-        if (count == 0) break;
-        for (std::size_t i = 0; i < count; ++i) {
-            sum.add(pieces[i]);
-            offset += pieces[i].size();
-        }
-    }
+    add_to_checksum(sum, datagram);
     return sum.finish();
 }
 
@@ -41,19 +33,16 @@ bool stack::bind_udp(std::uint16_t port, udp_receiver& receiver) {
 void stack::unbind_udp(std::uint16_t port) { udp_ports_.erase(port); }
 
 void stack::udp_input(const wire::ipv4_header& header, packet&& datagram, clock::time_point now) {
-    auto head = datagram.contiguous(0, std::min<std::size_t>(datagram.length(), wire::udp_header::length_bytes));
-    if (!head) {
-        auto pulled = datagram.linearize(wire::udp_header::length_bytes);
-        if (!pulled) return drop(wire::drop_reason::udp_truncated);
-        head = *pulled;
-    }
+    const auto head = datagram.linearize(std::min<std::size_t>(datagram.length(), wire::udp_header::length_bytes));
+    if (!head) return drop(wire::drop_reason::udp_truncated);
     const auto udp = wire::udp_header::parse(*head, datagram.length());
     if (!udp) return drop(udp.reason());
     // Bytes IPv4 carried past the UDP length are not the datagram's (RFC 768 "Length").
     datagram.trim_back(datagram.length() - udp->length);
     // RFC 768: a zero checksum means the sender computed none.
-    if (udp->checksum != 0 && datagram.checksums().l4 != checksum_status::good) {
-        if (datagram.checksums().l4 == checksum_status::bad ||
+    const checksum_status device = datagram.checksums().l4;
+    if (udp->checksum != 0 && device != checksum_status::good) {
+        if (device == checksum_status::bad ||
             udp_checksum(header.source, header.destination, datagram) != 0) {
             return drop(wire::drop_reason::udp_bad_checksum);
         }
