@@ -1,6 +1,7 @@
 // The wheel keeps one invariant (see timer_wheel.hh): a timer lives at the level of the
 // highest bit where its expiry differs from now_. So a timer at level L shares every bit
-// above level L with now_, and its slot at L is ahead of now_'s. Advancing finds the
+// above level L with now_, and its slot at L is ahead of now_'s, or equal to it once now_
+// has stepped into that slot's window, until the slot cascades. Advancing finds the
 // nearest event with one count-trailing-zeros per level: a level-0 slot to fire, or a
 // higher slot whose window now_ has reached, whose timers move down ("cascade").
 #include "lib/core/timer_wheel.hh"
@@ -42,6 +43,8 @@ timer_wheel::~timer_wheel() {
 }
 
 void timer_wheel::link(timer_node& node) noexcept {
+    // An expiry behind now_ would land in a slot every scan has passed; it is due now.
+    if (node.expiry_tick < now_) node.expiry_tick = now_;
     const std::uint64_t differing = node.expiry_tick ^ now_;
     const unsigned level = differing == 0 ? 0 : unsigned(63 - std::countl_zero(differing)) / slot_bits;
     const unsigned slot = unsigned(node.expiry_tick >> (level * slot_bits)) & (slots_per_level - 1);
@@ -73,7 +76,7 @@ void timer_wheel::arm(timer_node& node, clock::time_point when) noexcept {
     // Round up: a timer fires on the first advance() whose time is at or past `when`.
     const auto ns = when.time_since_epoch().count();
     const std::uint64_t tick = ns <= 0 ? 0 : (std::uint64_t(ns) + (1u << tick_shift) - 1) >> tick_shift;
-    node.expiry_tick = tick < now_ ? now_ : tick;  // already due: fires on the next advance
+    node.expiry_tick = tick;  // link() makes an already due one fire on the next advance
     link(node);
     ++armed_;
 }
@@ -88,6 +91,16 @@ bool timer_wheel::cancel(timer_node& node) noexcept {
 }
 
 std::optional<timer_wheel::event> timer_wheel::next_event() const noexcept {
+    // A higher slot whose window now_ has already entered (a level-0 firing or the end of
+    // an advance carried now_ into it) cascades first: its timers may be due before
+    // anything armed at lower levels since, and once now_ leaves the window it is
+    // behind every scan below.
+    for (unsigned level = 1; level < levels; ++level) {
+        const unsigned current = unsigned(now_ >> (level * slot_bits)) & (slots_per_level - 1);
+        if (occupied_[level] >> current & 1) {
+            return event{now_, level, current};
+        }
+    }
     for (unsigned level = 0; level < levels; ++level) {
         const unsigned shift = level * slot_bits;
         const unsigned current = unsigned(now_ >> shift) & (slots_per_level - 1);
@@ -99,8 +112,8 @@ std::optional<timer_wheel::event> timer_wheel::next_event() const noexcept {
         // Start of that slot's window; for the current slot that is now_ itself.
         const std::uint64_t window_start =
             (now_ & ~low_mask(shift + slot_bits)) | (std::uint64_t(slot) << shift);
-        // Lower levels only hold ticks before any higher level's window, so the first
-        // level with an occupied slot ahead holds the nearest event.
+        // With no entered window left to cascade, lower levels only hold ticks before
+        // any higher level's window: the first level with a slot ahead holds the nearest.
         return event{window_start < now_ ? now_ : window_start, level, slot};
     }
     return std::nullopt;

@@ -80,7 +80,8 @@ private:
     void unlink(timer_node& node) noexcept;
 
     // Every tick before now_ has been processed. A timer with expiry e sits at the level
-    // holding the highest bit in which e and now_ differ, in the slot e has there.
+    // holding the highest bit in which e and now_ differ when it was linked, in the slot e
+    // has there (now_ may since have entered that slot's window: it cascades next).
     std::uint64_t now_ = 0;
     std::size_t armed_ = 0;
     std::array<std::uint64_t, levels> occupied_{};  // bit s set: slot s is non-empty

@@ -84,6 +84,85 @@ BOOST_AUTO_TEST_CASE(random_timers_fire_in_order_never_early_and_on_the_first_ad
     for (const auto& t : timers) BOOST_REQUIRE_EQUAL(t->fired, 1);
 }
 
+BOOST_AUTO_TEST_CASE(a_window_entered_by_firing_cascades_before_timers_armed_after_it) {
+    // A level-2 window starts at `boundary`. `waiting` sits in that window's slot; firing
+    // `last_before` carries now_ into the window, and `armed_after` is then linked at a
+    // lower level. `waiting` is due first and must fire first, on its own tick.
+    const std::uint64_t boundary_tick = (timer_wheel::to_tick(origin) | 0xfff) + 1;
+    const auto at_tick = [](std::uint64_t t) { return timer_wheel::from_tick(t); };
+    std::vector<std::unique_ptr<recorded_timer>> timers;  // outlives the wheel
+    timer_wheel wheel(at_tick(boundary_tick - 100));
+    clock::time_point now = at_tick(boundary_tick - 100);
+    std::vector<recorded_timer*> log;
+    const auto make = [&](std::uint64_t due_tick) {
+        auto t = std::make_unique<recorded_timer>();
+        t->deadline = at_tick(due_tick);
+        t->now = &now;
+        t->log = &log;
+        wheel.arm(*t, t->deadline);
+        timers.push_back(std::move(t));
+        return timers.back().get();
+    };
+    recorded_timer* waiting = make(boundary_tick + 96);
+    recorded_timer* last_before = make(boundary_tick - 1);
+    now = at_tick(boundary_tick - 1);
+    wheel.advance(now);
+    BOOST_REQUIRE_EQUAL(last_before->fired, 1);
+    recorded_timer* armed_after = make(boundary_tick + 97);
+    for (std::uint64_t t = boundary_tick; t <= boundary_tick + 200; ++t) {
+        now = at_tick(t);
+        wheel.advance(now);
+    }
+    BOOST_REQUIRE_EQUAL(log.size(), 3u);
+    BOOST_CHECK(log[1] == waiting);
+    BOOST_CHECK(log[2] == armed_after);
+    BOOST_CHECK(waiting->fired_at == waiting->deadline);
+    BOOST_CHECK(armed_after->fired_at == armed_after->deadline);
+}
+
+BOOST_AUTO_TEST_CASE(timers_armed_while_time_moves_each_fire_on_the_first_advance_that_reaches_them) {
+    // The pattern of a running shard: sleepers armed at every moment, from callbacks and
+    // between advances, with advances that sometimes jump (a preempted thread).
+    std::mt19937_64 random(7);
+    std::vector<std::unique_ptr<recorded_timer>> timers;  // outlives the wheel
+    timer_wheel wheel(origin);
+    clock::time_point now = origin;
+    std::vector<recorded_timer*> log, waiting;
+    std::uniform_real_distribution<double> delay_exponent(2, 9);  // 100 ns to 1 s
+    std::uniform_int_distribution<int> step_exponent(6, 26);      // 64 ns to 67 ms
+    const auto arm_one = [&] {
+        auto t = std::make_unique<recorded_timer>();
+        t->deadline = now + clock::duration(std::int64_t(std::pow(10.0, delay_exponent(random))));
+        t->now = &now;
+        t->log = &log;
+        wheel.arm(*t, t->deadline);
+        waiting.push_back(t.get());
+        timers.push_back(std::move(t));
+    };
+    // Deadlines round up to a tick: a timer is due at `t` once its tick is processed.
+    const auto due_at = [](const recorded_timer* timer, clock::time_point t) {
+        return timer_wheel::to_tick(timer->deadline - clock::duration(1)) < timer_wheel::to_tick(t);
+    };
+    for (int i = 0; i < 64; ++i) arm_one();
+    clock::time_point previous = now;
+    for (int step = 0; step < 100000; ++step) {
+        now += clock::duration(std::int64_t(1) << step_exponent(random));
+        wheel.advance(now);
+        for (auto* t : log) {
+            BOOST_REQUIRE(t->deadline <= now);  // never early
+            BOOST_REQUIRE(!due_at(t, previous));  // not due at the advance before
+        }
+        // Whatever is still waiting was not due: a due timer fires on this advance.
+        std::erase_if(waiting, [](const recorded_timer* t) { return t->fired != 0; });
+        for (const auto* t : waiting) BOOST_REQUIRE(!due_at(t, now));
+        // Keep 64 armed: each fired one is replaced by one armed from `now`.
+        for (std::size_t i = 0; i < log.size(); ++i) arm_one();
+        log.clear();
+        previous = now;
+    }
+    for (const auto& t : timers) BOOST_REQUIRE_LE(t->fired, 1);
+}
+
 BOOST_AUTO_TEST_CASE(advancing_tick_by_tick_fires_each_timer_on_its_own_tick) {
     std::vector<std::unique_ptr<recorded_timer>> timers;  // outlives the wheel
     timer_wheel wheel(origin);
