@@ -194,6 +194,7 @@ struct bench_options {
     std::optional<unsigned> cpu;
     const job_spec* job = nullptr;
     unsigned depth = 0;  // 0: the job's own
+    unsigned registered_files = 64;  // the engine's file table; 0 = files go by descriptor
     std::uint64_t seed = 1;
 };
 
@@ -346,6 +347,8 @@ int main(int argc, char** argv) {
                    }, "randread-qd1");
     cli.add_count("depth", "requests in flight (default: the job's own; write-fdatasync is always 1)", options.depth,
                   1, 1024, "32");
+    cli.add_count("registered-files", "slots in the ring's file table; 0 = none, the file goes by descriptor "
+                  "(default 64)", options.registered_files, 0, 65536, "0");
 
     job_spec chosen{};
     app.on_prepare([&](sluice::runtime_config& config) -> sluice::result<void> {
@@ -368,6 +371,7 @@ int main(int argc, char** argv) {
         engine.entries = entries;
         engine.buffer_count = chosen.depth;
         engine.buffer_size = chosen.block_size;
+        engine.registered_files = options.registered_files;
         config.shard_hooks.push_back(storage::engine::hook(engine));
         return {};
     });

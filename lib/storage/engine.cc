@@ -30,7 +30,11 @@ struct setup_attempt {
 // thread submits to; DEFER_TASKRUN (6.1, needs SINGLE_ISSUER) runs completion work only
 // when we ask for events, so the kernel never interrupts the loop; COOP_TASKRUN (5.19)
 // with TASKRUN_FLAG avoids the interrupt and flags the SQ ring when work is pending.
+// TASKRUN_FLAG with DEFER_TASKRUN has the kernel set IORING_SQ_TASKRUN when completion
+// work waits, so a turn with nothing to submit and no flag skips io_uring_enter.
 constexpr setup_attempt setup_attempts[] = {
+    {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG, ring_mode::defer_taskrun,
+     "single_issuer+defer_taskrun"},
     {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, ring_mode::defer_taskrun,
      "single_issuer+defer_taskrun"},
     {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, ring_mode::coop_taskrun,
@@ -79,6 +83,7 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
         const int rc = io_uring_queue_init_params(self.entries_, &self.ring_, &params);
         if (rc == 0) {
             self.mode_ = attempt.mode;
+            self.taskrun_flag_ = (attempt.flags & IORING_SETUP_TASKRUN_FLAG) != 0;
             mode_name = attempt.name;
             break;
         }
@@ -118,6 +123,12 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
         }
     }
 
+    // No table (an old kernel, a low RLIMIT_NOFILE) costs speed, not function: files then
+    // go by descriptor, and the description says so.
+    if (options.registered_files > 0 && io_uring_register_files_sparse(&self.ring_, options.registered_files) == 0) {
+        self.file_slot_used_.assign(options.registered_files, false);
+    }
+
     self.max_in_flight_ = options.max_in_flight == 0 ? self.entries_ : std::min(options.max_in_flight, self.entries_);
     self.slots_.resize(self.max_in_flight_ + cancel_slots);
     for (std::size_t i = 0; i < self.slots_.size(); ++i) {
@@ -136,6 +147,9 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
                              std::to_string(self.pool_->buffer_size() / 1024) + " KiB " +
                              (self.pool_->registered() ? "registered " : "") + "buffers";
     }
+    self.description_ += self.file_slot_used_.empty()
+                             ? ", no file table"
+                             : ", " + std::to_string(self.file_slot_used_.size()) + " registered file slots";
     self.description_ += ")";
 
     owner.add_poller(self, loop_stage::storage);
@@ -167,6 +181,7 @@ engine::~engine() {
     if (!ring_ready_) return;
     drain();
     if (pool_ && pool_->registered()) io_uring_unregister_buffers(&ring_);
+    if (!file_slot_used_.empty()) io_uring_unregister_files(&ring_);
     io_uring_queue_exit(&ring_);
 }
 
@@ -293,12 +308,40 @@ unsigned engine::reap() noexcept {
     return seen;
 }
 
+int engine::register_file(int fd) noexcept {
+    if (file_slots_in_use_ == file_slot_used_.size()) {
+        ++counters_.files_unregistered;
+        return -1;
+    }
+    const auto free_slot = std::find(file_slot_used_.begin(), file_slot_used_.end(), false);
+    const int slot = int(free_slot - file_slot_used_.begin());
+    if (io_uring_register_files_update(&ring_, unsigned(slot), &fd, 1) != 1) {
+        ++counters_.files_unregistered;
+        return -1;
+    }
+    *free_slot = true;
+    ++file_slots_in_use_;
+    return slot;
+}
+
+void engine::unregister_file(int slot) noexcept {
+    if (slot < 0 || std::size_t(slot) >= file_slot_used_.size() || !file_slot_used_[std::size_t(slot)]) return;
+    int empty = -1;
+    io_uring_register_files_update(&ring_, unsigned(slot), &empty, 1);
+    file_slot_used_[std::size_t(slot)] = false;
+    --file_slots_in_use_;
+}
+
 bool engine::poll() {
     const unsigned pending = io_uring_sq_ready(&ring_);
     const bool busy = in_flight_ + cancels_in_flight_ != 0;
     if (pending == 0 && !busy && io_uring_cq_ready(&ring_) == 0) return false;
 
-    if (mode_ == ring_mode::defer_taskrun) {
+    const bool kernel_has_work =
+        (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
+    if (mode_ == ring_mode::defer_taskrun && pending == 0 && taskrun_flag_ && !kernel_has_work) {
+        // Nothing to hand over and no completion work flagged: no system call this turn.
+    } else if (mode_ == ring_mode::defer_taskrun) {
         // One io_uring_enter both submits the turn's batch and runs the deferred
         // completion work (IORING_ENTER_GETEVENTS) without waiting for any.
         const int rc = io_uring_submit_and_get_events(&ring_);
@@ -316,7 +359,7 @@ bool engine::poll() {
             ++counters_.submit_batches;
         }
         if (rc < 0) ++counters_.submit_errors;
-    } else if (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) {
+    } else if (kernel_has_work) {
         // COOP_TASKRUN + TASKRUN_FLAG: completions are waiting for us to enter the kernel.
         io_uring_get_events(&ring_);
         ++counters_.submit_calls;

@@ -41,6 +41,10 @@ struct engine_options {
     std::size_t buffer_count = 16;  // pool buffers per shard (0: no pool)
     std::size_t buffer_size = 64 * 1024;
     bool register_buffers = true;   // register the pool with the ring (fixed-buffer reads/writes)
+    // Slots in the ring's file table (5.19 sparse tables): a file opened on this shard takes
+    // one, so its requests skip the kernel's per-request file lookup and reference count.
+    // Files past the table work unregistered. 0 = no table.
+    unsigned registered_files = 64;
     bool report = true;             // print the set-up line on stderr
 };
 
@@ -52,6 +56,7 @@ struct engine_counters {
     std::uint64_t waited_for_slot = 0;  // operations that queued behind the in-flight bound
     std::uint64_t abandoned = 0;        // waiters destroyed while their request was in the kernel
     std::uint64_t submit_errors = 0;    // io_uring_submit returned an error (retried next turn)
+    std::uint64_t files_unregistered = 0;  // opens that found the file table full (or refused)
 };
 
 namespace detail {
@@ -116,6 +121,14 @@ public:
     // many. (Those already in the kernel need IORING_OP_ASYNC_CANCEL: see file.hh.)
     std::size_t cancel_waiting(int fd) noexcept;
 
+    // Control path: puts `fd` in a free slot of the ring's file table and returns the slot,
+    // or -1 when there is no table, it is full, or the kernel refuses (then use the fd).
+    int register_file(int fd) noexcept;
+    // Empties a slot register_file() gave; requests already in the kernel keep the file.
+    void unregister_file(int slot) noexcept;
+    unsigned registered_file_slots() const noexcept { return unsigned(file_slot_used_.size()); }
+    unsigned registered_files_in_use() const noexcept { return file_slots_in_use_; }
+
 private:
     friend bool detail::start_operation(engine&, detail::operation&);
     friend void detail::abandon_operation(engine&, detail::operation&) noexcept;
@@ -140,6 +153,7 @@ private:
     io_uring ring_{};
     bool ring_ready_ = false;
     ring_mode mode_ = ring_mode::plain;
+    bool taskrun_flag_ = false;  // the kernel flags the SQ ring when completion work waits
     bool sqpoll_ = false;
     unsigned entries_ = 0;
     unsigned max_in_flight_ = 0;
@@ -154,6 +168,8 @@ private:
     detail::operation* waiting_tail_ = nullptr;
     std::size_t waiting_count_ = 0;
     std::unique_ptr<buffer_pool> pool_;
+    std::vector<bool> file_slot_used_;  // the ring's file table; empty when there is none
+    unsigned file_slots_in_use_ = 0;
     engine_counters counters_;
 };
 

@@ -65,7 +65,9 @@ task<open_result> file::open(std::string path, open_options options) {
         co_return open_result{io_result::failure(-fd, std::move(why)), {}};
     }
     const dio_alignment alignment = options.direct ? query_dio_alignment(fd) : dio_alignment{1, 1, false};
-    co_return open_result{io_result(0), file(*here, here->shard_id(), fd, std::move(path), options.direct, alignment)};
+    file opened(*here, here->shard_id(), fd, std::move(path), options.direct, alignment);
+    opened.registered_slot_ = here->register_file(fd);
+    co_return open_result{io_result(0), std::move(opened)};
 }
 
 file::file(engine& owner, unsigned owner_shard, int fd, std::string path, bool direct, dio_alignment alignment)
@@ -76,10 +78,11 @@ file::file(file&& other) noexcept { *this = std::move(other); }
 
 file& file::operator=(file&& other) noexcept {
     if (this != &other) {
-        if (fd_ >= 0) ::close(fd_);
+        release_descriptor();
         engine_ = std::exchange(other.engine_, nullptr);
         owner_shard_ = other.owner_shard_;
         fd_ = std::exchange(other.fd_, -1);
+        registered_slot_ = std::exchange(other.registered_slot_, -1);
         path_ = std::move(other.path_);
         direct_ = other.direct_;
         alignment_ = other.alignment_;
@@ -87,8 +90,24 @@ file& file::operator=(file&& other) noexcept {
     return *this;
 }
 
-file::~file() {
+file::~file() { release_descriptor(); }
+
+void file::unregister() noexcept {
+    // Only the owning shard's live engine may touch its table: a file that outlives its
+    // engine finds the table already gone with the ring.
+    if (registered_slot_ >= 0 && engine_ && engine::current() == engine_) engine_->unregister_file(registered_slot_);
+    registered_slot_ = -1;
+}
+
+void file::release_descriptor() noexcept {
+    unregister();
     if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+file::sqe_target file::target() const noexcept {
+    if (registered_slot_ >= 0) return {registered_slot_, IOSQE_FIXED_FILE};
+    return {fd_, 0};
 }
 
 std::optional<io_result> file::refuse_if_unusable() const {
@@ -127,8 +146,9 @@ task<io_result> file::read(std::uint64_t offset, std::span<std::byte> into) {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, into.size(), into.data())) co_return std::move(*refused);
     const int rc = co_await engine_->submit(
-        [fd = fd_, into, offset](io_uring_sqe& sqe) {
-            io_uring_prep_read(&sqe, fd, into.data(), unsigned(into.size()), offset);
+        [to = target(), into, offset](io_uring_sqe& sqe) {
+            io_uring_prep_read(&sqe, to.fd, into.data(), unsigned(into.size()), offset);
+            sqe.flags |= to.flags;
         },
         fd_);
     co_return io_result(rc);
@@ -138,8 +158,9 @@ task<io_result> file::write(std::uint64_t offset, std::span<const std::byte> fro
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, from.size(), from.data())) co_return std::move(*refused);
     const int rc = co_await engine_->submit(
-        [fd = fd_, from, offset](io_uring_sqe& sqe) {
-            io_uring_prep_write(&sqe, fd, from.data(), unsigned(from.size()), offset);
+        [to = target(), from, offset](io_uring_sqe& sqe) {
+            io_uring_prep_write(&sqe, to.fd, from.data(), unsigned(from.size()), offset);
+            sqe.flags |= to.flags;
         },
         fd_);
     co_return io_result(rc);
@@ -151,9 +172,10 @@ task<io_result> file::read(std::uint64_t offset, pool_buffer& into, std::size_t 
     if (auto refused = refuse_if_misaligned(offset, length, into.data())) co_return std::move(*refused);
     const bool fixed = engine_->buffers()->registered();
     const int rc = co_await engine_->submit(
-        [fd = fd_, data = into.data(), length, offset, index = into.index(), fixed](io_uring_sqe& sqe) {
-            if (fixed) io_uring_prep_read_fixed(&sqe, fd, data, unsigned(length), offset, int(index));
-            else io_uring_prep_read(&sqe, fd, data, unsigned(length), offset);
+        [to = target(), data = into.data(), length, offset, index = into.index(), fixed](io_uring_sqe& sqe) {
+            if (fixed) io_uring_prep_read_fixed(&sqe, to.fd, data, unsigned(length), offset, int(index));
+            else io_uring_prep_read(&sqe, to.fd, data, unsigned(length), offset);
+            sqe.flags |= to.flags;
         },
         fd_, int(into.index()));
     co_return io_result(rc);
@@ -165,9 +187,10 @@ task<io_result> file::write(std::uint64_t offset, const pool_buffer& from, std::
     if (auto refused = refuse_if_misaligned(offset, length, from.data())) co_return std::move(*refused);
     const bool fixed = engine_->buffers()->registered();
     const int rc = co_await engine_->submit(
-        [fd = fd_, data = from.data(), length, offset, index = from.index(), fixed](io_uring_sqe& sqe) {
-            if (fixed) io_uring_prep_write_fixed(&sqe, fd, data, unsigned(length), offset, int(index));
-            else io_uring_prep_write(&sqe, fd, data, unsigned(length), offset);
+        [to = target(), data = from.data(), length, offset, index = from.index(), fixed](io_uring_sqe& sqe) {
+            if (fixed) io_uring_prep_write_fixed(&sqe, to.fd, data, unsigned(length), offset, int(index));
+            else io_uring_prep_write(&sqe, to.fd, data, unsigned(length), offset);
+            sqe.flags |= to.flags;
         },
         fd_, int(from.index()));
     co_return io_result(rc);
@@ -181,8 +204,9 @@ task<io_result> file::readv(std::uint64_t offset, std::span<const iovec> into) {
         }
     }
     const int rc = co_await engine_->submit(
-        [fd = fd_, into, offset](io_uring_sqe& sqe) {
-            io_uring_prep_readv(&sqe, fd, into.data(), unsigned(into.size()), offset);
+        [to = target(), into, offset](io_uring_sqe& sqe) {
+            io_uring_prep_readv(&sqe, to.fd, into.data(), unsigned(into.size()), offset);
+            sqe.flags |= to.flags;
         },
         fd_);
     co_return io_result(rc);
@@ -196,8 +220,9 @@ task<io_result> file::writev(std::uint64_t offset, std::span<const iovec> from) 
         }
     }
     const int rc = co_await engine_->submit(
-        [fd = fd_, from, offset](io_uring_sqe& sqe) {
-            io_uring_prep_writev(&sqe, fd, from.data(), unsigned(from.size()), offset);
+        [to = target(), from, offset](io_uring_sqe& sqe) {
+            io_uring_prep_writev(&sqe, to.fd, from.data(), unsigned(from.size()), offset);
+            sqe.flags |= to.flags;
         },
         fd_);
     co_return io_result(rc);
@@ -205,21 +230,33 @@ task<io_result> file::writev(std::uint64_t offset, std::span<const iovec> from) 
 
 task<io_result> file::fsync() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
-    const int rc = co_await engine_->submit([fd = fd_](io_uring_sqe& sqe) { io_uring_prep_fsync(&sqe, fd, 0); }, fd_);
+    const int rc = co_await engine_->submit(
+        [to = target()](io_uring_sqe& sqe) {
+            io_uring_prep_fsync(&sqe, to.fd, 0);
+            sqe.flags |= to.flags;
+        },
+        fd_);
     co_return io_result(rc);
 }
 
 task<io_result> file::fdatasync() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     const int rc = co_await engine_->submit(
-        [fd = fd_](io_uring_sqe& sqe) { io_uring_prep_fsync(&sqe, fd, IORING_FSYNC_DATASYNC); }, fd_);
+        [to = target()](io_uring_sqe& sqe) {
+            io_uring_prep_fsync(&sqe, to.fd, IORING_FSYNC_DATASYNC);
+            sqe.flags |= to.flags;
+        },
+        fd_);
     co_return io_result(rc);
 }
 
 task<io_result> file::fallocate(std::uint64_t offset, std::uint64_t length, int mode) {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     const int rc = co_await engine_->submit(
-        [fd = fd_, offset, length, mode](io_uring_sqe& sqe) { io_uring_prep_fallocate(&sqe, fd, mode, offset, length); },
+        [to = target(), offset, length, mode](io_uring_sqe& sqe) {
+            io_uring_prep_fallocate(&sqe, to.fd, mode, offset, length);
+            sqe.flags |= to.flags;
+        },
         fd_);
     co_return io_result(rc);
 }
@@ -234,9 +271,10 @@ task<io_result> file::truncate(std::uint64_t length) {
         co_return rc == 0 ? io_result(0) : io_result::failure(errno);
     }
     const int rc = co_await engine_->submit(
-        [fd = fd_, length](io_uring_sqe& sqe) {
+        [to = target(), length](io_uring_sqe& sqe) {
             // IORING_OP_FTRUNCATE takes the new length in `off`; every other field is 0.
-            io_uring_prep_rw(int(op_ftruncate), &sqe, fd, nullptr, 0, length);
+            io_uring_prep_rw(int(op_ftruncate), &sqe, to.fd, nullptr, 0, length);
+            sqe.flags |= to.flags;
         },
         fd_);
     co_return io_result(rc);
@@ -245,6 +283,8 @@ task<io_result> file::truncate(std::uint64_t length) {
 task<io_result> file::cancel_pending() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     const std::size_t never_submitted = engine_->cancel_waiting(fd_);
+    // By descriptor also for registered files: cancel matches the request's struct file,
+    // which the table slot and the descriptor share.
     const int rc = co_await engine_->submit_cancel(
         [fd = fd_](io_uring_sqe& sqe) { io_uring_prep_cancel_fd(&sqe, fd, IORING_ASYNC_CANCEL_ALL); });
     // With CANCEL_ALL the result is how many matched; -ENOENT when none did.
@@ -254,6 +294,7 @@ task<io_result> file::cancel_pending() {
 
 task<io_result> file::close() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
+    unregister();  // requests still in the kernel hold their own reference to the file
     const int fd = std::exchange(fd_, -1);
     const int rc = co_await engine_->submit([fd](io_uring_sqe& sqe) { io_uring_prep_close(&sqe, fd); });
     co_return io_result(rc);

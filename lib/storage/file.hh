@@ -55,6 +55,8 @@ public:
     bool direct() const noexcept { return direct_; }
     const dio_alignment& alignment() const noexcept { return alignment_; }
     unsigned owner_shard() const noexcept { return owner_shard_; }
+    // In the ring's file table (engine_options::registered_files): requests name the slot.
+    bool registered() const noexcept { return registered_slot_ >= 0; }
 
     // Each yields bytes moved (short at end of file; 0 past it) or -errno. With O_DIRECT a
     // misaligned request fails with -EINVAL before reaching the kernel, and its message
@@ -83,6 +85,13 @@ public:
     task<io_result> close();
 
 private:
+    struct sqe_target {  // what an SQE names: the table slot (with IOSQE_FIXED_FILE) or the fd
+        int fd;
+        std::uint8_t flags;
+    };
+    sqe_target target() const noexcept;
+    void unregister() noexcept;
+    void release_descriptor() noexcept;
     file(engine& owner, unsigned owner_shard, int fd, std::string path, bool direct, dio_alignment alignment);
     std::optional<io_result> refuse_if_unusable() const;
     std::optional<io_result> refuse_if_misaligned(std::uint64_t offset, std::size_t length, const void* address) const;
@@ -91,6 +100,7 @@ private:
     engine* engine_ = nullptr;
     unsigned owner_shard_ = 0;
     int fd_ = -1;
+    int registered_slot_ = -1;
     std::string path_;
     bool direct_ = false;
     dio_alignment alignment_{};

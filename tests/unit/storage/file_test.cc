@@ -283,6 +283,50 @@ BOOST_AUTO_TEST_CASE(every_ring_mode_round_trips) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(files_past_the_registered_table_work_by_descriptor_and_a_closed_file_frees_its_slot) {
+    scratch_directory scratch;
+    auto options = testing::quiet_options();
+    options.registered_files = 2;
+    std::vector<bool> registered;
+    std::vector<int> matched;
+    unsigned in_use_after_close = 99;
+    bool reopened_registered = false;
+    std::uint64_t unregistered_opens = 0;
+    std::string failure;
+    testing::run_with_storage(1, options, [&]() -> task<int> {
+        std::vector<file> files;
+        for (int i = 0; i < 3; ++i) {
+            auto opened = co_await file::open(scratch.file("table-" + std::to_string(i)), {.direct = false, .create = true});
+            if (!opened.status) {
+                failure = opened.status.message();
+                co_return 1;
+            }
+            registered.push_back(opened.opened.registered());
+            files.push_back(std::move(opened.opened));
+        }
+        // Each file, registered or not, writes and reads back its own bytes.
+        for (std::size_t i = 0; i < files.size(); ++i) {
+            std::vector<std::byte> out(5000, std::byte(i + 1)), in(5000);
+            auto wrote = co_await files[i].write(0, out);
+            auto synced = co_await files[i].fdatasync();
+            auto read = co_await files[i].read(0, in);
+            matched.push_back(wrote.value() == 5000 && synced.ok() && read.value() == 5000 && in == out);
+        }
+        unregistered_opens = engine::current()->counters().files_unregistered;
+        (void)co_await files[0].close();
+        in_use_after_close = engine::current()->registered_files_in_use();
+        auto again = co_await file::open(scratch.file("table-3"), {.direct = false, .create = true});
+        reopened_registered = again.opened.registered();
+        co_return 0;
+    });
+    BOOST_TEST(failure == "");
+    BOOST_TEST((registered == std::vector<bool>{true, true, false}));
+    BOOST_TEST((matched == std::vector<int>{1, 1, 1}));
+    BOOST_TEST(unregistered_opens == 1u);
+    BOOST_TEST(in_use_after_close == 1u);
+    BOOST_TEST(reopened_registered);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(file_api_faults)
