@@ -4,6 +4,9 @@
 // io_uring_prep_cancel(3), and liburing's io_uring_submit_and_get_events(3).
 #include "lib/storage/engine.hh"
 
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -49,6 +52,24 @@ constexpr unsigned required_opcodes[] = {
     IORING_OP_WRITE_FIXED, IORING_OP_FSYNC, IORING_OP_FALLOCATE, IORING_OP_OPENAT, IORING_OP_CLOSE,
     IORING_OP_ASYNC_CANCEL,
 };
+
+// Where io-wq workers go (engine_options::io_worker_cpus): the given CPUs, else the
+// process's CPUs that no shard spins on, else all of them but this shard's. The main
+// thread's mask stands for the process's: shard threads are pinned to one CPU each.
+std::vector<unsigned> choose_io_worker_cpus(const shard& owner, const engine_options& options) {
+    if (!options.io_worker_cpus.empty()) return options.io_worker_cpus;
+    cpu_set_t process;
+    CPU_ZERO(&process);
+    if (::sched_getaffinity(::getpid(), sizeof process, &process) != 0) return {};
+    const std::vector<unsigned>& shard_cpus = owner.config().cpus;
+    std::vector<unsigned> spare, not_this_shards;
+    for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &process)) continue;
+        if (cpu != owner.cpu()) not_this_shards.push_back(cpu);
+        if (std::find(shard_cpus.begin(), shard_cpus.end(), cpu) == shard_cpus.end()) spare.push_back(cpu);
+    }
+    return spare.empty() ? not_this_shards : spare;
+}
 
 }  // namespace
 
@@ -129,6 +150,21 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
         self.file_slot_used_.assign(options.registered_files, false);
     }
 
+    // Best effort: without it the workers share the shard's CPU, slower but correct.
+    if (const auto worker_cpus = choose_io_worker_cpus(owner, options); !worker_cpus.empty()) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        std::string listed;
+        for (unsigned cpu : worker_cpus) {
+            if (cpu >= CPU_SETSIZE) continue;
+            CPU_SET(cpu, &set);
+            listed += (listed.empty() ? "" : ",") + std::to_string(cpu);
+        }
+        if (!listed.empty() && io_uring_register_iowq_aff(&self.ring_, sizeof set, &set) == 0) {
+            self.io_worker_cpus_ = listed;
+        }
+    }
+
     self.max_in_flight_ = options.max_in_flight == 0 ? self.entries_ : std::min(options.max_in_flight, self.entries_);
     self.slots_.resize(self.max_in_flight_ + cancel_slots);
     for (std::size_t i = 0; i < self.slots_.size(); ++i) {
@@ -150,6 +186,7 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
     self.description_ += self.file_slot_used_.empty()
                              ? ", no file table"
                              : ", " + std::to_string(self.file_slot_used_.size()) + " registered file slots";
+    if (!self.io_worker_cpus_.empty()) self.description_ += ", io-wq on cpus " + self.io_worker_cpus_;
     self.description_ += ")";
 
     owner.add_poller(self, loop_stage::storage);

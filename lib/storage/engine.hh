@@ -45,6 +45,11 @@ struct engine_options {
     // one, so its requests skip the kernel's per-request file lookup and reference count.
     // Files past the table work unregistered. 0 = no table.
     unsigned registered_files = 64;
+    // CPUs for the kernel's io-wq workers (requests the kernel cannot start without
+    // blocking: buffered misses, tmpfs). Empty = the process's CPUs minus every shard's,
+    // else minus this shard's: a worker sharing the CPU of a spinning shard waits for
+    // the scheduler to take the CPU away from it.
+    std::vector<unsigned> io_worker_cpus;
     bool report = true;             // print the set-up line on stderr
 };
 
@@ -128,6 +133,8 @@ public:
     void unregister_file(int slot) noexcept;
     unsigned registered_file_slots() const noexcept { return unsigned(file_slot_used_.size()); }
     unsigned registered_files_in_use() const noexcept { return file_slots_in_use_; }
+    // The CPUs io-wq workers were confined to, as "0,2"; empty when left to the kernel.
+    const std::string& io_worker_cpus() const noexcept { return io_worker_cpus_; }
 
 private:
     friend bool detail::start_operation(engine&, detail::operation&);
@@ -169,6 +176,7 @@ private:
     std::size_t waiting_count_ = 0;
     std::unique_ptr<buffer_pool> pool_;
     std::vector<bool> file_slot_used_;  // the ring's file table; empty when there is none
+    std::string io_worker_cpus_;        // where io-wq workers may run ("" = not set)
     unsigned file_slots_in_use_ = 0;
     engine_counters counters_;
 };
