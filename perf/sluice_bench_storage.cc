@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "perf/spin_by_default.hh"
+#include "lib/core/cpu_list.hh"
 #include "lib/core/app.hh"
 #include "lib/core/clock.hh"
 #include "lib/core/shard.hh"
@@ -195,6 +196,7 @@ struct bench_options {
     const job_spec* job = nullptr;
     unsigned depth = 0;  // 0: the job's own
     unsigned registered_files = 64;  // the engine's file table; 0 = files go by descriptor
+    std::vector<unsigned> io_worker_cpus;  // empty: the engine's choice
     std::uint64_t seed = 1;
 };
 
@@ -347,6 +349,13 @@ int main(int argc, char** argv) {
                    }, "randread-qd1");
     cli.add_count("depth", "requests in flight (default: the job's own; write-fdatasync is always 1)", options.depth,
                   1, 1024, "32");
+    cli.add_option("io-worker-cpus", "LIST", "cpus for the kernel's io-wq workers (default: those no shard uses)",
+                   [&](std::string_view text) -> sluice::result<void> {
+                       auto cpus = sluice::parse_cpu_list(text);
+                       if (!cpus) return sluice::error{"--io-worker-cpus: " + cpus.message()};
+                       options.io_worker_cpus = *cpus;
+                       return {};
+                   }, "0");
     cli.add_count("registered-files", "slots in the ring's file table; 0 = none, the file goes by descriptor "
                   "(default 64)", options.registered_files, 0, 65536, "0");
 
@@ -372,6 +381,7 @@ int main(int argc, char** argv) {
         engine.buffer_count = chosen.depth;
         engine.buffer_size = chosen.block_size;
         engine.registered_files = options.registered_files;
+        engine.io_worker_cpus = options.io_worker_cpus;
         config.shard_hooks.push_back(storage::engine::hook(engine));
         return {};
     });
