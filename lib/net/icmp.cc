@@ -1,5 +1,5 @@
 // stack: ICMP (RFC 792, RFC 1122 3.2.2) — echo replies made in place from the request's
-// own mbufs, and port unreachable for closed UDP ports, rate-limited (RFC 1812 4.3.2.8).
+// own mbufs, and port or protocol unreachable, rate-limited (RFC 1812 4.3.2.8).
 #include <algorithm>
 #include <array>
 #include <utility>
@@ -63,7 +63,8 @@ void stack::icmp_input(const wire::ipv4_header& header, packet&& message, clock:
     }
 }
 
-void stack::send_port_unreachable(const wire::ipv4_header& header, const packet& datagram, clock::time_point now) {
+void stack::send_unreachable(std::uint8_t code, const wire::ipv4_header& header, const packet& datagram,
+                             clock::time_point now) {
     // RFC 1122 3.2.2: never about a broadcast datagram, nor one from a non-unicast source.
     if (header.destination != config_.address.address) return;
     if (!icmp_errors_.try_take(now)) {
@@ -75,7 +76,7 @@ void stack::send_port_unreachable(const wire::ipv4_header& header, const packet&
     std::array<std::byte, wire::icmp_header::length + wire::ipv4_header::min_length + quoted_data> body{};
     wire::icmp_header icmp;
     icmp.type = wire::icmp_type_destination_unreachable;
-    icmp.code = wire::icmp_code_port_unreachable;
+    icmp.code = code;
     icmp.checksum = 0;
     icmp.rest = 0;
     icmp.emit(body);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "lib/net/stack.hh"
+#include "lib/net/wire/icmp.hh"
 #include "lib/net/wire/ipv4.hh"
 
 namespace sluice::net {
@@ -57,9 +58,10 @@ void stack::ipv4_deliver(const wire::ipv4_header& header, packet&& payload, cloc
         case wire::ip_protocol_udp: return udp_input(header, std::move(payload), now);
         case wire::ip_protocol_icmp: return icmp_input(header, std::move(payload), now);
         default:
-            // RFC 1122 3.2.2.1 would have us send protocol unreachable; we count and drop
-            // instead: TCP joins later and nothing else is spoken here.
-            return drop(wire::drop_reason::ipv4_protocol_unsupported);
+            // RFC 1122 3.2.2.1: a host SHOULD say protocol unreachable (rate-limited
+            // like every ICMP error here).
+            drop(wire::drop_reason::ipv4_protocol_unsupported);
+            return send_unreachable(wire::icmp_code_protocol_unreachable, header, payload, now);
     }
 }
 

@@ -144,7 +144,10 @@ private:
     void ipv4_deliver(const wire::ipv4_header& header, packet&& payload, clock::time_point now);
     void icmp_input(const wire::ipv4_header& header, packet&& message, clock::time_point now);
     void udp_input(const wire::ipv4_header& header, packet&& datagram, clock::time_point now);
-    void send_port_unreachable(const wire::ipv4_header& header, const packet& datagram, clock::time_point now);
+    // Destination unreachable with `code` (port or protocol) about `datagram`, whose IP
+    // header was `header`; rate-limited, never about broadcasts.
+    void send_unreachable(std::uint8_t code, const wire::ipv4_header& header, const packet& datagram,
+                          clock::time_point now);
 
     // transmit side (ipv4_output.cc)
     send_status ipv4_output(wire::ipv4_address destination, std::uint8_t protocol, packet&& l4_packet,

@@ -8,6 +8,7 @@
 #include "lib/net/stack.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
+#include "lib/net/wire/icmp.hh"
 #include "lib/net/wire/ipv4.hh"
 #include "lib/net/wire/udp.hh"
 
@@ -51,7 +52,7 @@ void stack::udp_input(const wire::ipv4_header& header, packet&& datagram, clock:
     const auto bound = udp_ports_.find(udp->destination_port);
     if (bound == udp_ports_.end()) {
         drop(wire::drop_reason::udp_port_unreachable);
-        return send_port_unreachable(header, datagram, now);  // RFC 1122 4.1.3.1
+        return send_unreachable(wire::icmp_code_port_unreachable, header, datagram, now);  // RFC 1122 4.1.3.1
     }
     datagram.trim_front(wire::udp_header::length_bytes);
     udp_datagram delivered{header.source, udp->source_port, header.destination, udp->destination_port,

@@ -1,7 +1,7 @@
 // The IPv4 stack between two simulated hosts, in virtual time: ARP resolution (also under
 // loss, and giving up), UDP delivery and fragmentation with reassembly under loss,
-// duplication and reordering, ICMP echo and rate-limited port unreachable, and hostile
-// frames counted by reason and dropped with every mbuf back in the pool.
+// duplication and reordering, ICMP echo, rate-limited port and protocol unreachable, and
+// hostile frames counted by reason and dropped with every mbuf back in the pool.
 #include <boost/test/unit_test.hpp>
 
 #include <array>
@@ -262,6 +262,33 @@ BOOST_AUTO_TEST_CASE(closed_port_gets_port_unreachable_at_a_limited_rate) {
     hosts.wire->advance_by(1s);
     for (int i = 0; i < 10; ++i) hosts.b->handle_frame(packet_of(udp_frame(9, payload)), hosts.now());
     BOOST_CHECK_EQUAL(deliver_b_to_a(hosts).size(), 10u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_ip_protocol_gets_protocol_unreachable_quoting_the_datagram) {
+    namespace wire = net::wire;
+    two_hosts hosts;
+    hosts.b->learn_neighbour(address("198.18.0.1"), mac_of(1), hosts.now());
+    // A UDP frame relabelled as protocol 253 (RFC 3692 experimental), IP checksum redone.
+    auto frame = udp_frame(7, pattern(12, 3));
+    frame[14 + 9] = std::byte{253};
+    wire::store_be16(frame, 14 + 10, 0);
+    wire::store_be16(frame, 14 + 10, wire::internet_checksum::of(std::span<const std::byte>(frame).subspan(14, 20)));
+    hosts.b->handle_frame(packet_of(frame), hosts.now());
+    const auto replies = deliver_b_to_a(hosts);
+    BOOST_CHECK_EQUAL(hosts.b->counters().dropped[drop_reason::ipv4_protocol_unsupported], 1u);
+    BOOST_REQUIRE_EQUAL(replies.size(), 1u);
+    const std::span<const std::byte> reply(replies.front());
+    const auto ip = wire::ipv4_header::parse(reply.subspan(14));
+    BOOST_REQUIRE(ip);
+    BOOST_CHECK(ip->destination == address("198.18.0.1"));
+    const auto icmp = wire::icmp_header::parse(reply.subspan(34, ip->payload_length()));
+    BOOST_REQUIRE(icmp);  // its checksum verifies
+    BOOST_CHECK_EQUAL(icmp->type, wire::icmp_type_destination_unreachable);
+    BOOST_CHECK_EQUAL(icmp->code, wire::icmp_code_protocol_unreachable);
+    // The quoted header names the protocol that was refused, then 8 bytes of its data.
+    BOOST_CHECK_EQUAL(std::to_integer<int>(reply[42 + 9]), 253);
+    BOOST_CHECK_EQUAL(ip->payload_length(), 8u + 20u + 8u);
+    BOOST_CHECK_EQUAL(hosts.b->counters().icmp_unreachable_sent, 1u);
 }
 
 BOOST_AUTO_TEST_CASE(hostile_frames_are_counted_by_reason_and_dropped_without_leaks) {
