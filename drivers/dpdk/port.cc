@@ -76,6 +76,12 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
             std::memcpy(key.data(), symmetric.data(), key.size());
             conf.rx_adv_conf.rss_conf.rss_key = key.data();
             conf.rx_adv_conf.rss_conf.rss_key_len = std::uint8_t(key.size());
+            // Software RSS may take the device's hash only if it hashes every kind of
+            // IPv4 frame the way frame_rss_hash does.
+            constexpr std::uint64_t software_kinds = RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_FRAG_IPV4 |
+                                                     RTE_ETH_RSS_NONFRAG_IPV4_OTHER | RTE_ETH_RSS_NONFRAG_IPV4_TCP |
+                                                     RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+            offloads.rss_hash_in_mbuf = (conf.rx_adv_conf.rss_conf.rss_hf & software_kinds) == software_kinds;
         }
         offloads.rss = true;
     }

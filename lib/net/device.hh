@@ -36,6 +36,9 @@ struct offload_flags {
     bool tx_tcp_checksum = false;
     bool tx_udp_checksum = false;
     bool rss = false;  // the device spreads flows over its queues by a Toeplitz hash
+    // Each received mbuf carries (RTE_MBUF_F_RX_RSS_HASH) the hash frame_rss_hash would
+    // compute: the symmetric key over IPv4, IPv4 fragments and the TCP/UDP 4-tuple.
+    bool rss_hash_in_mbuf = false;
 };
 
 struct link_status {

@@ -165,7 +165,11 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
       name_(inner.name() + " (software RSS)"),
       hasher_(key),
       // The table a NIC would hold: entry i -> shard i % shards.
-      reta_(redirection_table::create(shards, std::bit_ceil(std::max(shards, 128u))).value()) {
+      reta_(redirection_table::create(shards, std::bit_ceil(std::max(shards, 128u))).value()),
+      // The device hashes with the symmetric key (drivers/dpdk/port.cc): its hash serves
+      // only when this table hashes with that key too.
+      device_hash_(inner.offloads().rss_hash_in_mbuf &&
+                   std::ranges::equal(key.bytes(), symmetric_toeplitz_key(key.bytes().size()).bytes())) {
     for (unsigned s = 0; s < shards; ++s) {
         auto state = std::make_unique<shard_state>();
         state->id = s;
@@ -228,6 +232,17 @@ unsigned software_rss::owner_of(std::span<const std::byte> frame, unsigned polli
     return hash ? shard_for_hash(reta_, *hash) : polling_shard;
 }
 
+unsigned software_rss::owner_of(const rte_mbuf* frame, unsigned polling_shard) const {
+    const auto hash = hash_of(frame);
+    return hash ? shard_for_hash(reta_, *hash) : polling_shard;
+}
+
+std::optional<std::uint32_t> software_rss::hash_of(const rte_mbuf* frame) const {
+    // The device's hash saves reading the headers; a frame it did not hash (ARP) has no flag.
+    if (device_hash_ && (frame->ol_flags & RTE_MBUF_F_RX_RSS_HASH)) return frame->hash.rss;
+    return frame_rss_hash(hasher_, first_segment(frame));
+}
+
 const software_rss_counters& software_rss::counters_of(unsigned shard) const { return states_[shard]->counters; }
 
 std::uint16_t software_rss::rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) {
@@ -256,7 +271,7 @@ std::uint16_t software_rss::rx_burst(unsigned queue, rte_mbuf** frames, std::uin
             rte_mbuf* polled[batch_size];
             const std::uint16_t n = inner_.rx_burst(queue, polled, std::min<std::uint16_t>(batch_size, max - out));
             for (std::uint16_t i = 0; i < n; ++i) {
-                const auto hash = frame_rss_hash(hasher_, first_segment(polled[i]));
+                const auto hash = hash_of(polled[i]);
                 const unsigned owner = hash ? shard_for_hash(reta_, *hash) : queue;
                 if (owner == queue) {
                     ++(hash ? self.counters.kept : self.counters.unhashed);

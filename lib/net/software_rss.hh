@@ -58,8 +58,11 @@ public:
     std::uint16_t rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) override;
     std::uint16_t tx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t count) override;
 
-    // The shard a frame belongs to, as rx_burst decides it.
+    // The shard a frame belongs to, as rx_burst decides it: by the hash the device left in
+    // the mbuf when it hashes as frame_rss_hash does (offload_flags::rss_hash_in_mbuf),
+    // else by hashing the frame's bytes.
     unsigned owner_of(std::span<const std::byte> frame, unsigned polling_shard) const;
+    unsigned owner_of(const rte_mbuf* frame, unsigned polling_shard) const;
 
     // Read on the owning shard (or after the runtime has stopped).
     const software_rss_counters& counters_of(unsigned shard) const;
@@ -67,11 +70,14 @@ public:
     struct shard_state;  // internal: one per shard, touched only by that shard
 
 private:
+    std::optional<std::uint32_t> hash_of(const rte_mbuf* frame) const;
+
     device& inner_;
     unsigned shards_;
     std::string name_;
     toeplitz_hasher hasher_;
     redirection_table reta_;
+    bool device_hash_ = false;  // inner_ leaves frame_rss_hash's value in each mbuf
     std::vector<std::unique_ptr<shard_state>> states_;
 };
 

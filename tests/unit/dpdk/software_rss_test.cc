@@ -37,7 +37,8 @@ public:
 
     const std::string& name() const override { return name_; }
     unsigned queue_count() const override { return 1; }
-    net::offload_flags offloads() const override { return {}; }
+    net::offload_flags offloads() const override { return flags; }
+    net::offload_flags flags;
     net::ethernet_address mac() const override { return {}; }
     net::link_status link() const override { return {true, 0, true}; }
     std::vector<net::queue_counters> counters() const override { return {}; }
@@ -225,6 +226,48 @@ BOOST_AUTO_TEST_CASE(each_flow_and_its_reply_reach_one_shard_in_order_and_nothin
 
     for (rte_mbuf* frame : device.transmitted) rte_pktmbuf_free(frame);
     BOOST_CHECK_EQUAL(rte_mempool_in_use_count(pool), 0u);
+    rte_mempool_free(pool);
+}
+
+BOOST_AUTO_TEST_CASE(the_devices_hash_decides_the_shard_only_when_it_hashes_as_software_does) {
+    rte_mempool* pool = rte_pktmbuf_pool_create("software_rss_hash", 63, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+    BOOST_REQUIRE(pool);
+    const flow f{0xc6120001u, 0xc6130002u, 4000, 5000, 17};
+    const auto owners_for_hashes_0_to_3 = [&](net::software_rss& steered, rte_mbuf* frame) {
+        std::set<unsigned> owners;
+        for (std::uint32_t hash = 0; hash < 4; ++hash) {  // table entries 0..3: shards 0..3
+            frame->hash.rss = hash;
+            frame->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+            owners.insert(steered.owner_of(frame, 0));
+        }
+        return owners;
+    };
+    for (bool device_hashes_like_software : {false, true}) {
+        BOOST_TEST_CONTEXT("device hash trusted: " << device_hashes_like_software) {
+            scripted_device device;
+            device.flags.rss_hash_in_mbuf = device_hashes_like_software;
+            net::software_rss steered(device, 4);
+            rte_mbuf* frame = make_frame(pool, f, false, 0, 0);
+            const std::span<const std::byte> bytes(rte_pktmbuf_mtod(frame, const std::byte*), frame->data_len);
+            const unsigned by_bytes = steered.owner_of(bytes, 0);
+            BOOST_CHECK_EQUAL(steered.owner_of(frame, 0), by_bytes);  // no hash flag: the bytes decide
+            const auto owners = owners_for_hashes_0_to_3(steered, frame);
+            if (device_hashes_like_software) {
+                BOOST_CHECK((owners == std::set<unsigned>{0, 1, 2, 3}));
+            } else {
+                BOOST_CHECK((owners == std::set<unsigned>{by_bytes}));
+            }
+            rte_pktmbuf_free(frame);
+        }
+    }
+    // Another key in software than the device's symmetric one: the device's hash is ignored.
+    scripted_device device;
+    device.flags.rss_hash_in_mbuf = true;
+    net::software_rss steered(device, 4, net::microsoft_default_key());
+    rte_mbuf* frame = make_frame(pool, f, false, 0, 0);
+    const std::span<const std::byte> bytes(rte_pktmbuf_mtod(frame, const std::byte*), frame->data_len);
+    BOOST_CHECK((owners_for_hashes_0_to_3(steered, frame) == std::set<unsigned>{steered.owner_of(bytes, 0)}));
+    rte_pktmbuf_free(frame);
     rte_mempool_free(pool);
 }
 
