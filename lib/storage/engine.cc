@@ -14,6 +14,7 @@
 #include <cstring>
 #include <string>
 
+#include "lib/core/cpu_list.hh"
 #include "lib/storage/setup_error.hh"
 
 namespace sluice::storage {
@@ -154,14 +155,11 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
     if (const auto worker_cpus = choose_io_worker_cpus(owner, options); !worker_cpus.empty()) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        std::string listed;
         for (unsigned cpu : worker_cpus) {
-            if (cpu >= CPU_SETSIZE) continue;
-            CPU_SET(cpu, &set);
-            listed += (listed.empty() ? "" : ",") + std::to_string(cpu);
+            if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
         }
-        if (!listed.empty() && io_uring_register_iowq_aff(&self.ring_, sizeof set, &set) == 0) {
-            self.io_worker_cpus_ = listed;
+        if (CPU_COUNT(&set) > 0 && io_uring_register_iowq_aff(&self.ring_, sizeof set, &set) == 0) {
+            self.io_worker_cpus_ = format_cpu_list(worker_cpus);
         }
     }
 
@@ -376,18 +374,19 @@ bool engine::poll() {
 
     const bool kernel_has_work =
         (IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)) != 0;
-    if (mode_ == ring_mode::defer_taskrun && pending == 0 && taskrun_flag_ && !kernel_has_work) {
-        // Nothing to hand over and no completion work flagged: no system call this turn.
-    } else if (mode_ == ring_mode::defer_taskrun) {
+    if (mode_ == ring_mode::defer_taskrun) {
         // One io_uring_enter both submits the turn's batch and runs the deferred
-        // completion work (IORING_ENTER_GETEVENTS) without waiting for any.
-        const int rc = io_uring_submit_and_get_events(&ring_);
-        ++counters_.submit_calls;
-        if (rc > 0) {
-            counters_.submitted += unsigned(rc);
-            ++counters_.submit_batches;
+        // completion work (IORING_ENTER_GETEVENTS) without waiting for any. With nothing
+        // to hand over and no completion work flagged, the turn makes no system call.
+        if (pending != 0 || !taskrun_flag_ || kernel_has_work) {
+            const int rc = io_uring_submit_and_get_events(&ring_);
+            ++counters_.submit_calls;
+            if (rc > 0) {
+                counters_.submitted += unsigned(rc);
+                ++counters_.submit_batches;
+            }
+            if (rc < 0) ++counters_.submit_errors;  // EAGAIN/EBUSY/EINTR: the SQEs stay; next turn
         }
-        if (rc < 0) ++counters_.submit_errors;  // EAGAIN/EBUSY/EINTR: the SQEs stay; next turn
     } else if (pending != 0) {
         const int rc = io_uring_submit(&ring_);
         ++counters_.submit_calls;

@@ -133,7 +133,7 @@ public:
     void unregister_file(int slot) noexcept;
     unsigned registered_file_slots() const noexcept { return unsigned(file_slot_used_.size()); }
     unsigned registered_files_in_use() const noexcept { return file_slots_in_use_; }
-    // The CPUs io-wq workers were confined to, as "0,2"; empty when left to the kernel.
+    // The CPUs io-wq workers were confined to, as "0,2-3"; empty when left to the kernel.
     const std::string& io_worker_cpus() const noexcept { return io_worker_cpus_; }
 
 private:
