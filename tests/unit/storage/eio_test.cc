@@ -24,22 +24,13 @@ using namespace sluice::storage;
 using namespace std::chrono_literals;
 using sluice::testing::aligned_bytes;
 using sluice::testing::faulty_filesystem;
+using sluice::testing::fill_pattern;
+using sluice::testing::matches_pattern;
 using sluice::testing::fuse_available;
 
 namespace {
 
 constexpr std::uint64_t kib = 1024;
-
-void fill_pattern(std::span<std::byte> bytes, std::uint64_t offset, unsigned salt = 0) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte((offset + i + salt) * 131 % 251);
-}
-
-bool matches_pattern(std::span<const std::byte> bytes, std::uint64_t offset, unsigned salt = 0) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        if (bytes[i] != std::byte((offset + i + salt) * 131 % 251)) return false;
-    }
-    return true;
-}
 
 const std::string eio_text = std::strerror(EIO);
 

@@ -23,21 +23,12 @@ using namespace sluice;
 using namespace sluice::storage;
 using sluice::testing::aligned_bytes;
 using sluice::testing::can_mount_a_tmpfs;
+using sluice::testing::fill_pattern;
+using sluice::testing::matches_pattern;
 using sluice::testing::scratch_directory;
 using sluice::testing::tiny_filesystem;
 
 namespace {
-
-void fill_pattern(std::span<std::byte> bytes, std::uint64_t offset) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte((offset + i) * 131 % 251);
-}
-
-bool matches_pattern(std::span<const std::byte> bytes, std::uint64_t offset) {
-    for (std::size_t i = 0; i < bytes.size(); ++i) {
-        if (bytes[i] != std::byte((offset + i) * 131 % 251)) return false;
-    }
-    return true;
-}
 
 struct stat stat_of(const std::string& path) {
     struct stat details {};

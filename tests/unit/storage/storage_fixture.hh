@@ -1,6 +1,7 @@
 // Test helpers for storage: run a body as the main task of a runtime whose shards carry a
 // storage engine (engine::hook), and a scratch directory on a filesystem that takes
-// O_DIRECT (tmpfs may not), removed with everything in it when the test ends.
+// O_DIRECT (tmpfs may not), removed with everything in it when the test ends; a tmpfs
+// too small to hold much (ENOSPC); and a byte pattern to write and check by offset.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
@@ -10,11 +11,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -136,6 +139,19 @@ inline boost::test_tools::assertion_result can_mount_a_tmpfs(boost::unit_test::t
     boost::test_tools::assertion_result possible(probe.mounted);
     if (!probe.mounted) possible.message() << "cannot mount a 1 MiB tmpfs here: " << std::strerror(errno);
     return possible;
+}
+
+// A byte pattern that depends on the file offset (and `salt`, to tell two writes of one
+// range apart): data read back at the wrong place or from a stale write does not match.
+inline void fill_pattern(std::span<std::byte> bytes, std::uint64_t offset, unsigned salt = 0) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) bytes[i] = std::byte((offset + i + salt) * 131 % 251);
+}
+
+inline bool matches_pattern(std::span<const std::byte> bytes, std::uint64_t offset, unsigned salt = 0) {
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        if (bytes[i] != std::byte((offset + i + salt) * 131 % 251)) return false;
+    }
+    return true;
 }
 
 }  // namespace sluice::testing
