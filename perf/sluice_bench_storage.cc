@@ -196,6 +196,7 @@ struct bench_options {
     const job_spec* job = nullptr;
     unsigned depth = 0;  // 0: the job's own
     unsigned registered_files = 64;  // the engine's file table; 0 = files go by descriptor
+    unsigned max_submit_batch = storage::engine_options{}.max_submit_batch;  // 0: one submit per turn
     std::vector<unsigned> io_worker_cpus;  // empty: the engine's choice
     std::uint64_t seed = 1;
 };
@@ -358,6 +359,8 @@ int main(int argc, char** argv) {
                    }, "0");
     cli.add_count("registered-files", "slots in the ring's file table; 0 = none, the file goes by descriptor "
                   "(default 64)", options.registered_files, 0, 65536, "0");
+    cli.add_count("submit-batch", "SQEs per io_uring_enter at most; 0 = one submit per loop turn (default " +
+                  std::to_string(options.max_submit_batch) + ")", options.max_submit_batch, 0, 65536, "0");
 
     job_spec chosen{};
     app.on_prepare([&](sluice::runtime_config& config) -> sluice::result<void> {
@@ -381,6 +384,7 @@ int main(int argc, char** argv) {
         engine.buffer_count = chosen.depth;
         engine.buffer_size = chosen.block_size;
         engine.registered_files = options.registered_files;
+        engine.max_submit_batch = options.max_submit_batch;
         engine.io_worker_cpus = options.io_worker_cpus;
         config.shard_hooks.push_back(storage::engine::hook(engine));
         return {};

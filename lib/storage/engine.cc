@@ -164,6 +164,7 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
     }
 
     self.max_in_flight_ = options.max_in_flight == 0 ? self.entries_ : std::min(options.max_in_flight, self.entries_);
+    self.max_submit_batch_ = std::min(options.max_submit_batch, self.entries_);
     self.slots_.resize(self.max_in_flight_ + cancel_slots);
     for (std::size_t i = 0; i < self.slots_.size(); ++i) {
         auto& slot = self.slots_[i];
@@ -175,7 +176,9 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
 
     self.description_ = "storage: io_uring on shard " + std::to_string(self.shard_id_) + ": " + mode_name +
                         (self.sqpoll_ ? "+sqpoll" : "") + " (" + std::to_string(self.entries_) + " entries, " +
-                        std::to_string(self.max_in_flight_) + " in flight";
+                        std::to_string(self.max_in_flight_) + " in flight, " +
+                        (self.max_submit_batch_ != 0 ? "submit batches <= " + std::to_string(self.max_submit_batch_)
+                                                     : std::string("one submit per turn"));
     if (self.pool_) {
         self.description_ += ", " + std::to_string(self.pool_->count()) + " x " +
                              std::to_string(self.pool_->buffer_size() / 1024) + " KiB " +
@@ -237,12 +240,25 @@ io_uring_sqe& engine::next_sqe() {
     // The SQ holds `entries` and at most that many requests are admitted, but cancels
     // ride on top: when it is full, hand the batch to the kernel now (rare).
     while (!sqe) {
-        if (sqpoll_) io_uring_sqring_wait(&ring_);
-        else if (io_uring_submit(&ring_) < 0) ++counters_.submit_errors;
-        ++counters_.submit_calls;
+        if (sqpoll_) {
+            io_uring_sqring_wait(&ring_);
+            ++counters_.submit_calls;
+        } else {
+            hand_over();
+        }
         sqe = io_uring_get_sqe(&ring_);
     }
     return *sqe;
+}
+
+void engine::hand_over() noexcept {
+    const int rc = io_uring_submit(&ring_);
+    ++counters_.submit_calls;
+    if (rc > 0) {
+        counters_.submitted += unsigned(rc);
+        ++counters_.submit_batches;
+    }
+    if (rc < 0) ++counters_.submit_errors;  // the SQEs stay; the turn's own submit retries
 }
 
 void engine::admit(detail::operation& op) {
@@ -262,6 +278,7 @@ void engine::admit(detail::operation& op) {
     io_uring_sqe_set_data64(&sqe, user_data_of(*slot));
     op.slot = slot;
     op.state = detail::operation::phase::in_flight;
+    if (max_submit_batch_ != 0 && io_uring_sq_ready(&ring_) >= max_submit_batch_) hand_over();
 }
 
 void engine::enqueue(detail::operation& op) noexcept {
@@ -388,13 +405,7 @@ bool engine::poll() {
             if (rc < 0) ++counters_.submit_errors;  // EAGAIN/EBUSY/EINTR: the SQEs stay; next turn
         }
     } else if (pending != 0) {
-        const int rc = io_uring_submit(&ring_);
-        ++counters_.submit_calls;
-        if (rc > 0) {
-            counters_.submitted += unsigned(rc);
-            ++counters_.submit_batches;
-        }
-        if (rc < 0) ++counters_.submit_errors;
+        hand_over();
     } else if (kernel_has_work) {
         // COOP_TASKRUN + TASKRUN_FLAG: completions are waiting for us to enter the kernel.
         io_uring_get_events(&ring_);

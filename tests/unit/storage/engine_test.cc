@@ -1,5 +1,5 @@
 // The engine itself: it reports the set-up it got, batches a turn's requests into one
-// submit call, and keeps at most max_in_flight requests in the kernel — ten times as many
+// submit call (or into calls of max_submit_batch SQEs), and keeps at most max_in_flight requests in the kernel — ten times as many
 // concurrent callers wait in FIFO order and every one of them completes.
 #include <boost/test/unit_test.hpp>
 
@@ -96,11 +96,23 @@ BOOST_AUTO_TEST_CASE(ten_times_the_in_flight_bound_all_complete_with_nothing_dro
     BOOST_TEST_MESSAGE(callers << " writes in " << submits << " submit calls");
 }
 
-BOOST_AUTO_TEST_CASE(requests_made_in_one_turn_are_submitted_together) {
-    scratch_directory scratch;
-    std::uint64_t submits = 0;
+namespace {
+
+struct turn_submits {
     int done = 0;
-    testing::run_with_storage(1, testing::quiet_options(), [&]() -> task<int> {
+    std::uint64_t batches = 0;  // submit calls that carried SQEs
+    std::uint64_t sqes = 0;
+};
+
+// Sixteen writers prepare their SQEs in one turn's ready stage; counts the submit calls
+// that carried them. Calls that only reap (DEFER_TASKRUN enters the kernel every busy
+// turn) do not count.
+turn_submits sixteen_writes_in_one_turn(unsigned max_submit_batch) {
+    scratch_directory scratch;
+    turn_submits seen;
+    auto options = testing::quiet_options();
+    options.max_submit_batch = max_submit_batch;
+    testing::run_with_storage(1, options, [&]() -> task<int> {
         auto opened = co_await file::open(scratch.file("batched"), {.direct = false, .create = true});
         file& f = opened.opened;
         engine& ring = *engine::current();
@@ -110,23 +122,34 @@ BOOST_AUTO_TEST_CASE(requests_made_in_one_turn_are_submitted_together) {
             spawn([&, i]() -> task<void> {
                 const std::byte one{1};
                 (void)co_await f.write(std::uint64_t(i), std::span(&one, 1));
-                ++done;
+                ++seen.done;
             });
         }
-        // All 16 prepare their SQEs in this turn's ready stage; the storage stage then
-        // submits them together.
         co_await yield();
-        while (done < 16) co_await sleep_for(100us);
-        // Calls that only reap (DEFER_TASKRUN enters the kernel every busy turn) do not
-        // count: what matters is how many calls carried the 16 SQEs.
-        submits = ring.counters().submit_batches - batches_before;
-        BOOST_TEST_MESSAGE("16 writes: " << submits << " submit calls carrying SQEs, "
-                                         << ring.counters().submitted - submitted_before << " SQEs");
+        while (seen.done < 16) co_await sleep_for(100us);
+        seen.batches = ring.counters().submit_batches - batches_before;
+        seen.sqes = ring.counters().submitted - submitted_before;
         co_return 0;
     });
-    BOOST_TEST(done == 16);
-    BOOST_TEST(submits >= 1u);
-    BOOST_TEST(submits < 16u);
+    BOOST_TEST_MESSAGE("max_submit_batch " << max_submit_batch << ": 16 writes in " << seen.batches
+                                           << " submit calls carrying " << seen.sqes << " SQEs");
+    return seen;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(requests_made_in_one_turn_are_submitted_together) {
+    const turn_submits seen = sixteen_writes_in_one_turn(0);
+    BOOST_TEST(seen.done == 16);
+    BOOST_TEST(seen.sqes == 16u);
+    BOOST_TEST(seen.batches == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_turn_hands_its_requests_over_in_batches_of_max_submit_batch) {
+    const turn_submits seen = sixteen_writes_in_one_turn(4);
+    BOOST_TEST(seen.done == 16);
+    BOOST_TEST(seen.sqes == 16u);
+    BOOST_TEST(seen.batches == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
