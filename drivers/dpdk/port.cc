@@ -1,5 +1,5 @@
 // Port set-up: read what the device can do, ask for one queue pair per shard, turn on RSS
-// (symmetric key) and the checksum offloads it has, and start it. Each refusal from
+// (symmetric key, and our redirection table) and the checksum offloads it has, and start it. Each refusal from
 // DPDK becomes one line saying which step failed and what to change.
 #include "drivers/dpdk/port.hh"
 
@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "drivers/dpdk/reta.hh"
 #include "lib/net/rss.hh"
 
 namespace sluice::dpdk {
@@ -137,6 +138,12 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
         return error{failure(name, "start", rc, "check the link and the device's configuration")};
     }
     opened->started_ = true;
+    if (offloads.rss) {
+        // After the start: drivers write their default table when they start.
+        if (auto programmed = program_reta(id, queues, info.reta_size)) {
+            opened->offloads_.rss_table_size = std::uint32_t(programmed->size());
+        }
+    }
     if (config.promiscuous) {
         (void)rte_eth_promiscuous_enable(id);  // some vdevs have no such mode: harmless
     }

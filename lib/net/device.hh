@@ -39,6 +39,10 @@ struct offload_flags {
     // Each received mbuf carries (RTE_MBUF_F_RX_RSS_HASH) the hash frame_rss_hash would
     // compute: the symmetric key over IPv4, IPv4 fragments and the TCP/UDP 4-tuple.
     bool rss_hash_in_mbuf = false;
+    // Entries of the redirection table the driver wrote into the device (entry i = queue
+    // i % queue_count, as net::redirection_table::create(queue_count, size) builds it):
+    // queue = shard_for_hash(that table, hash). 0: the device keeps a table of its own.
+    std::uint32_t rss_table_size = 0;
 };
 
 struct link_status {

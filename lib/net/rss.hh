@@ -119,7 +119,8 @@ private:
 // table; Intel 82599 7.1.2.8.2): `size` entries (a power of two), each a queue number; a
 // packet goes to entry[hash & (size - 1)], i.e. the hash's low bits pick the entry. Entry i
 // is i % queue_count, so flows spread evenly over the queues. The DPDK driver programs the
-// NIC with entries(), so hardware and software RSS agree on every hash.
+// NIC with entries() (drivers/dpdk/reta.hh) where the device takes it, so hardware and
+// software RSS agree on every hash; offload_flags::rss_table_size says whether it did.
 class redirection_table {
 public:
     static constexpr std::size_t default_size = 128;  // 82599, i210; mlx5 and ice take 512

@@ -60,6 +60,9 @@ BOOST_AUTO_TEST_CASE(frames_sent_on_a_net_ring_queue_come_back_on_the_same_queue
     dpdk::port& ring = **opened;
     BOOST_CHECK_EQUAL(ring.queue_count(), 2u);
     BOOST_CHECK(ring.link().up);
+    // net_ring has no RSS, hence no redirection table to program.
+    BOOST_CHECK(!ring.offloads().rss);
+    BOOST_CHECK_EQUAL(ring.offloads().rss_table_size, 0u);
     for (unsigned q = 0; q < 2; ++q) {
         rte_mbuf* out[4];
         for (int i = 0; i < 4; ++i) out[i] = frame_with(pools.pools[q], std::uint8_t(q * 10 + i), 64);
