@@ -1,6 +1,6 @@
 // Port set-up: read what the device can do, ask for one queue pair per shard, turn on RSS
-// (symmetric key, and our redirection table) and the checksum offloads it has, and start it. Each refusal from
-// DPDK becomes one line saying which step failed and what to change.
+// (symmetric key, then our redirection table) and the checksum offloads it has, and start
+// it. Each refusal from DPDK becomes one line saying which step failed and what to change.
 #include "drivers/dpdk/port.hh"
 
 #include <rte_errno.h>
