@@ -198,6 +198,7 @@ struct bench_options {
     unsigned registered_files = 64;  // the engine's file table; 0 = files go by descriptor
     unsigned max_submit_batch = storage::engine_options{}.max_submit_batch;  // 0: one submit per turn
     std::vector<unsigned> io_worker_cpus;  // empty: the engine's choice
+    bool yield_to_io_workers = false;
     std::uint64_t seed = 1;
 };
 
@@ -359,6 +360,8 @@ int main(int argc, char** argv) {
                    }, "0");
     cli.add_count("registered-files", "slots in the ring's file table; 0 = none, the file goes by descriptor "
                   "(default 64)", options.registered_files, 0, 65536, "0");
+    cli.add_flag("yield-to-io-workers", "io-wq workers on the shard's cpu; the shard yields while fsync-like "
+                 "requests are in flight", options.yield_to_io_workers);
     cli.add_count("submit-batch", "SQEs per io_uring_enter at most; 0 = one submit per loop turn (default " +
                   std::to_string(options.max_submit_batch) + ")", options.max_submit_batch, 0, 65536, "0");
 
@@ -385,6 +388,7 @@ int main(int argc, char** argv) {
         engine.buffer_size = chosen.block_size;
         engine.registered_files = options.registered_files;
         engine.max_submit_batch = options.max_submit_batch;
+        engine.yield_to_io_workers = options.yield_to_io_workers;
         engine.io_worker_cpus = options.io_worker_cpus;
         config.shard_hooks.push_back(storage::engine::hook(engine));
         return {};

@@ -57,19 +57,41 @@ constexpr unsigned required_opcodes[] = {
 // Where io-wq workers go (engine_options::io_worker_cpus): the given CPUs, else the
 // process's CPUs that no shard spins on, else all of them but this shard's. The main
 // thread's mask stands for the process's: shard threads are pinned to one CPU each.
-std::vector<unsigned> choose_io_worker_cpus(const shard& owner, const engine_options& options) {
-    if (!options.io_worker_cpus.empty()) return options.io_worker_cpus;
+struct io_worker_placement {
+    std::vector<unsigned> cpus;  // empty: leave the kernel's default
+    bool shard_yields = false;
+};
+
+// Where io-wq workers run: io_worker_cpus if given; else the CPUs no shard uses; else
+// (every CPU has a shard, or yield_to_io_workers) this shard's own, which then yields to
+// them: on another shard's CPU a worker would wait for that spinning shard's time slice.
+io_worker_placement place_io_workers(const shard& owner, const engine_options& options) {
+    if (!options.io_worker_cpus.empty()) return {options.io_worker_cpus, options.yield_to_io_workers};
+    if (options.yield_to_io_workers) return {{owner.cpu()}, true};
     cpu_set_t process;
     CPU_ZERO(&process);
     if (::sched_getaffinity(::getpid(), sizeof process, &process) != 0) return {};
     const std::vector<unsigned>& shard_cpus = owner.config().cpus;
-    std::vector<unsigned> spare, not_this_shards;
+    std::vector<unsigned> spare;
     for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (!CPU_ISSET(cpu, &process)) continue;
-        if (cpu != owner.cpu()) not_this_shards.push_back(cpu);
-        if (std::find(shard_cpus.begin(), shard_cpus.end(), cpu) == shard_cpus.end()) spare.push_back(cpu);
+        if (CPU_ISSET(cpu, &process) && std::find(shard_cpus.begin(), shard_cpus.end(), cpu) == shard_cpus.end()) {
+            spare.push_back(cpu);
+        }
     }
-    return spare.empty() ? not_this_shards : spare;
+    if (spare.empty()) return {{owner.cpu()}, true};
+    return {spare, false};
+}
+
+// Requests io_uring never tries inline: they go straight to an io-wq worker.
+bool always_goes_to_worker(std::uint8_t opcode) noexcept {
+    switch (opcode) {
+    case IORING_OP_FSYNC:
+    case IORING_OP_FALLOCATE:
+    case IORING_OP_SYNC_FILE_RANGE:
+    case 55:  // IORING_OP_FTRUNCATE (6.9), which older headers lack
+        return true;
+    default: return false;
+    }
 }
 
 }  // namespace
@@ -152,16 +174,18 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
     }
 
     // Best effort: without it the workers share the shard's CPU, slower but correct.
-    if (const auto worker_cpus = choose_io_worker_cpus(owner, options); !worker_cpus.empty()) {
+    const io_worker_placement workers = place_io_workers(owner, options);
+    if (!workers.cpus.empty()) {
         cpu_set_t set;
         CPU_ZERO(&set);
-        for (unsigned cpu : worker_cpus) {
+        for (unsigned cpu : workers.cpus) {
             if (cpu < CPU_SETSIZE) CPU_SET(cpu, &set);
         }
         if (CPU_COUNT(&set) > 0 && io_uring_register_iowq_aff(&self.ring_, sizeof set, &set) == 0) {
-            self.io_worker_cpus_ = format_cpu_list(worker_cpus);
+            self.io_worker_cpus_ = format_cpu_list(workers.cpus);
         }
     }
+    self.yield_to_io_workers_ = workers.shard_yields;
 
     self.max_in_flight_ = options.max_in_flight == 0 ? self.entries_ : std::min(options.max_in_flight, self.entries_);
     self.max_submit_batch_ = std::min(options.max_submit_batch, self.entries_);
@@ -188,6 +212,7 @@ result<std::unique_ptr<engine>> engine::create(shard& owner, const engine_option
                              ? ", no file table"
                              : ", " + std::to_string(self.file_slot_used_.size()) + " registered file slots";
     if (!self.io_worker_cpus_.empty()) self.description_ += ", io-wq on cpus " + self.io_worker_cpus_;
+    if (self.yield_to_io_workers_) self.description_ += ", yields to io-wq";
     self.description_ += ")";
 
     owner.add_poller(self, loop_stage::storage);
@@ -276,6 +301,8 @@ void engine::admit(detail::operation& op) {
     io_uring_sqe& sqe = next_sqe();
     op.prepare(op, sqe);
     io_uring_sqe_set_data64(&sqe, user_data_of(*slot));
+    slot->goes_to_worker = !op.bypasses_bound && always_goes_to_worker(sqe.opcode);
+    if (slot->goes_to_worker) ++worker_requests_in_flight_;
     op.slot = slot;
     op.state = detail::operation::phase::in_flight;
     if (max_submit_batch_ != 0 && io_uring_sq_ready(&ring_) >= max_submit_batch_) hand_over();
@@ -343,6 +370,8 @@ void engine::complete(const io_uring_cqe& cqe) noexcept {
         free_cancel_slots_ = slot;
     } else {
         --in_flight_;
+        if (slot->goes_to_worker) --worker_requests_in_flight_;
+        slot->goes_to_worker = false;
         slot->next_free = free_slots_;
         free_slots_ = slot;
     }
@@ -413,6 +442,12 @@ bool engine::poll() {
     }
     const unsigned reaped = reap();
     admit_waiting();
+    // The worker serving it is runnable (or will be, once the device answers) on this
+    // CPU; yielding lets it run now instead of when the scheduler next takes the CPU.
+    if (yield_to_io_workers_ && worker_requests_in_flight_ != 0) {
+        sched_yield();
+        ++counters_.yields;
+    }
     // Requests still in the kernel count as work: were this turn "idle", an adaptive
     // shard could sleep (up to max_sleep, 1 ms) before reaping their completions.
     return reaped != 0 || pending != 0 || in_flight_ + cancels_in_flight_ != 0;

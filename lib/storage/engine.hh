@@ -52,10 +52,17 @@ struct engine_options {
     // Files past the table work unregistered. 0 = no table.
     unsigned registered_files = 64;
     // CPUs for the kernel's io-wq workers (requests the kernel cannot start without
-    // blocking: buffered misses, tmpfs). Empty = the process's CPUs minus every shard's,
-    // else minus this shard's: a worker sharing the CPU of a spinning shard waits for
-    // the scheduler to take the CPU away from it.
+    // blocking: fsync, buffered misses, tmpfs). Empty = the process's CPUs that no shard
+    // uses; if there are none, the shard's own, as with yield_to_io_workers (a worker on
+    // another spinning shard's CPU would wait for that shard's time slice to end).
     std::vector<unsigned> io_worker_cpus;
+    // The other way to give io-wq workers a CPU: they run on the shard's own (unless
+    // io_worker_cpus names others), and the shard calls sched_yield once per turn while a
+    // request that always goes to a worker (fsync, fdatasync, fallocate, ftruncate) is in
+    // flight, so the worker runs at once with no cross-CPU wake-up. The worker's time is
+    // then taken from the shard. write+fdatasync on the 2-vCPU VM: fdatasync p50 18-21
+    // against 25-28 us, p99.99 0.2-0.4 against 0.4-0.6 ms (docs/benchmarks.md).
+    bool yield_to_io_workers = false;
     bool report = true;             // print the set-up line on stderr
 };
 
@@ -68,6 +75,7 @@ struct engine_counters {
     std::uint64_t abandoned = 0;        // waiters destroyed while their request was in the kernel
     std::uint64_t submit_errors = 0;    // io_uring_submit returned an error (retried next turn)
     std::uint64_t files_unregistered = 0;  // opens that found the file table full (or refused)
+    std::uint64_t yields = 0;  // sched_yield calls while io-wq served a request (yield_to_io_workers)
 };
 
 namespace detail {
@@ -76,6 +84,7 @@ struct in_flight_slot {
     std::uint32_t generation = 0;  // bumped per use: user_data names one use of one slot
     int buffer_index = -1;
     bool bypasses_bound = false;
+    bool goes_to_worker = false;  // an opcode io_uring always hands to an io-wq worker
     in_flight_slot* next_free = nullptr;
 };
 }  // namespace detail
@@ -175,6 +184,8 @@ private:
     unsigned max_submit_batch_ = 0;  // 0: no cap
     unsigned in_flight_ = 0;          // bounded requests in the kernel
     unsigned cancels_in_flight_ = 0;  // cancel requests in the kernel (own slots)
+    unsigned worker_requests_in_flight_ = 0;  // of in_flight_, those an io-wq worker serves
+    bool yield_to_io_workers_ = false;  // the option, or no spare CPU for the workers
     std::string description_;
     std::bitset<256> supported_;
     std::vector<detail::in_flight_slot> slots_;

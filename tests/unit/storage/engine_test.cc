@@ -152,4 +152,48 @@ BOOST_AUTO_TEST_CASE(a_turn_hands_its_requests_over_in_batches_of_max_submit_bat
     BOOST_TEST(seen.batches == 4u);
 }
 
+// With yield_to_io_workers the io-wq workers get the shard's CPU, and the shard yields
+// while an fdatasync (which always goes to a worker) is in flight; a read (served inline
+// or by the device) never makes it yield, and without the option nothing does.
+BOOST_AUTO_TEST_CASE(yields_to_io_workers_only_while_they_serve_a_request) {
+    scratch_directory scratch;
+    for (const bool yield_mode : {true, false}) {
+        auto options = testing::quiet_options();
+        options.yield_to_io_workers = yield_mode;
+        // Named CPUs: with none spare (a 1-CPU machine) the engine would yield on its own.
+        if (!yield_mode) options.io_worker_cpus = {0};
+        std::uint64_t yields_after_read = 0, yields_after_sync = 0;
+        std::string description;
+        unsigned shard_cpu = 0;
+        int synced = -1;
+        testing::run_with_storage(1, options, [&]() -> task<int> {
+            auto opened = co_await file::open(scratch.file("yield"), {.direct = false, .create = true});
+            file& f = opened.opened;
+            engine& ring = *engine::current();
+            description = ring.description();
+            shard_cpu = this_shard().cpu();
+            std::array<std::byte, 16> bytes{};
+            (void)co_await f.write(0, bytes);
+            const auto before = ring.counters().yields;
+            (void)co_await f.read(0, bytes);
+            yields_after_read = ring.counters().yields - before;
+            const io_result done = co_await f.fdatasync();
+            synced = done.error_number();
+            yields_after_sync = ring.counters().yields - before;
+            co_return 0;
+        });
+        BOOST_TEST_MESSAGE(description);
+        BOOST_TEST(synced == 0);
+        BOOST_TEST(yields_after_read == 0u);
+        if (yield_mode) {
+            BOOST_TEST(yields_after_sync > 0u);
+            BOOST_TEST(description.find("yields to io-wq") != std::string::npos, description);
+            BOOST_TEST(description.find("io-wq on cpus " + std::to_string(shard_cpu)) != std::string::npos, description);
+        } else {
+            BOOST_TEST(yields_after_sync == 0u);
+            BOOST_TEST(description.find("yields to io-wq") == std::string::npos, description);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
