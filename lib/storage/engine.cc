@@ -54,9 +54,6 @@ constexpr unsigned required_opcodes[] = {
     IORING_OP_ASYNC_CANCEL,
 };
 
-// Where io-wq workers go (engine_options::io_worker_cpus): the given CPUs, else the
-// process's CPUs that no shard spins on, else all of them but this shard's. The main
-// thread's mask stands for the process's: shard threads are pinned to one CPU each.
 struct io_worker_placement {
     std::vector<unsigned> cpus;  // empty: leave the kernel's default
     bool shard_yields = false;
@@ -65,6 +62,7 @@ struct io_worker_placement {
 // Where io-wq workers run: io_worker_cpus if given; else the CPUs no shard uses; else
 // (every CPU has a shard, or yield_to_io_workers) this shard's own, which then yields to
 // them: on another shard's CPU a worker would wait for that spinning shard's time slice.
+// The main thread's mask stands for the process's: shard threads are pinned to one CPU.
 io_worker_placement place_io_workers(const shard& owner, const engine_options& options) {
     if (!options.io_worker_cpus.empty()) return {options.io_worker_cpus, options.yield_to_io_workers};
     if (options.yield_to_io_workers) return {{owner.cpu()}, true};
