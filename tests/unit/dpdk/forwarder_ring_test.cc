@@ -2,7 +2,8 @@
 // port the test drives (rte_eth_from_rings): peer A -> forwarder port A, forwarder port B
 // -> peer B, and back. The test sends 16 flows each way and checks that every frame
 // comes out of the other side exactly once, in order per flow, with its MAC addresses
-// swapped and its payload intact, and that every mbuf is back in the pool at the end.
+// swapped and its flow and sequence stamp intact, and that every mbuf is back in the pool
+// at the end.
 #include <boost/test/unit_test.hpp>
 
 #include <rte_eth_ring.h>
@@ -16,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "apps/fwd/forwarder.hh"
@@ -37,9 +39,11 @@ struct stamp {
 
 const rte_ether_addr peer_a_mac{{0x02, 0, 0, 0, 0, 0xa}}, peer_b_mac{{0x02, 0, 0, 0, 0, 0xb}};
 
-// A forwarder port and its peer: two rings, crossed.
+// A forwarder port and its peer: two rings, crossed. The ports do not own the rings.
 struct wired_pair {
     std::unique_ptr<dpdk::port> forwarder_side, peer_side;
+    rte_ring* to_forwarder = nullptr;
+    rte_ring* to_peer = nullptr;
 };
 
 wired_pair wire(const std::string& name, rte_mempool* pool) {
@@ -56,7 +60,7 @@ wired_pair wire(const std::string& name, rte_mempool* pool) {
     auto peer_side = dpdk::port::open("net_ring_" + name + "_peer", config, pools);
     BOOST_REQUIRE_MESSAGE(forwarder_side, (forwarder_side ? std::string() : forwarder_side.message()));
     BOOST_REQUIRE_MESSAGE(peer_side, (peer_side ? std::string() : peer_side.message()));
-    return {std::move(*forwarder_side), std::move(*peer_side)};
+    return {std::move(*forwarder_side), std::move(*peer_side), to_forwarder, to_peer};
 }
 
 rte_mbuf* stamped_frame(rte_mempool* pool, const rte_ether_addr& source, const rte_ether_addr& destination, stamp s) {
@@ -119,7 +123,7 @@ BOOST_AUTO_TEST_CASE(every_frame_crosses_once_in_order_per_flow_with_macs_swappe
         wired_pair a = wire("fwdtest_a", pool), b = wire("fwdtest_b", pool);
         fwd::forwarder forwarder({a.forwarder_side.get(), b.forwarder_side.get()}, 0, 32);
         arrivals at_b, at_a;
-        // Round-robin over the flows, a burst of up to 16 frames each way per step, so the
+        // Round-robin over the flows, a burst of 16 frames each way per step, so the
         // flows interleave on the rings; the forwarder and both receivers run between bursts.
         const unsigned total = flows * frames_per_flow;
         unsigned sent = 0;
@@ -153,6 +157,8 @@ BOOST_AUTO_TEST_CASE(every_frame_crosses_once_in_order_per_flow_with_macs_swappe
         for (wired_pair* pair : {&a, &b}) {
             pair->forwarder_side->close();
             pair->peer_side->close();
+            rte_ring_free(pair->to_forwarder);
+            rte_ring_free(pair->to_peer);
         }
     }
     BOOST_TEST(rte_mempool_avail_count(pool) == 4095u);
