@@ -39,7 +39,9 @@ struct echo_shard {
 
 task<void> serve(echo_shard& self) {
     for (;;) {
-        net::udp_datagram datagram = co_await self.socket->recv_from();
+        auto received = co_await self.socket->recv_from();
+        if (!received) co_return;  // the socket closed: the shard is stopping
+        net::udp_datagram& datagram = *received;
         const std::size_t size = datagram.payload.copy_out(0, self.scratch);
         std::span<std::byte> message(self.scratch.data(), size);
         switch (echo::classify(message, size)) {

@@ -83,7 +83,7 @@ bool shard::run_ready_tasks() {
     unsigned budget = config_.task_budget;
     unsigned ran = 0;
     while (!ready_.empty() && ran < budget) {
-        ready_.pop().resume();
+        ready_.pop_front().resume();
         ++ran;
     }
     counters_.tasks_run += ran;

@@ -13,7 +13,7 @@
 #include "lib/core/clock.hh"
 #include "lib/core/config.hh"
 #include "lib/core/frame_allocator.hh"
-#include "lib/core/ready_queue.hh"
+#include "lib/core/fifo.hh"
 #include "lib/core/timer_wheel.hh"
 
 namespace sluice {
@@ -55,7 +55,7 @@ public:
     unsigned cpu() const noexcept { return cpu_; }
 
     // Runs `handle` on a later pass of the ready-task stage of this shard.
-    void schedule(std::coroutine_handle<> handle) { ready_.push(handle); }
+    void schedule(std::coroutine_handle<> handle) { ready_.push_back(handle); }
 
     timer_wheel& timers() noexcept { return timers_; }
     frame_allocator& frames() noexcept { return frames_; }
@@ -93,7 +93,7 @@ private:
     const runtime_config& config_;
     const std::atomic<bool>& stop_flag_;
     frame_allocator frames_;
-    ready_queue ready_;
+    fifo<std::coroutine_handle<>> ready_{1024};  // coroutines ready to resume, oldest first
     timer_wheel timers_;
     std::vector<poller*> pollers_[unsigned(loop_stage::count)];
     detail::detached_promise* detached_ = nullptr;  // intrusive list of live spawned tasks

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "lib/core/clock.hh"
-#include "lib/net/device.hh"
+#include "lib/net/wire/ethernet_address.hh"
 #include "lib/net/packet.hh"
 #include "lib/net/wire/ipv4_address.hh"
 

@@ -3,10 +3,10 @@
 // Plain values usable on any shard; a result owns the value it carries, nothing else.
 #pragma once
 
-#include <cassert>
 #include <cstdint>
 #include <string_view>
-#include <utility>
+
+#include "lib/net/wire/outcome.hh"
 
 namespace sluice::net {
 
@@ -30,62 +30,8 @@ constexpr std::string_view describe(buffer_error error) noexcept {
     return "unknown buffer error";
 }
 
-// A value or a buffer_error. T must be default-constructible and cheap to move (spans,
-// packets): storing both side by side keeps this free of std::variant's machinery.
+// A packet-buffer operation's answer: the value, or the buffer_error that stopped it.
 template <typename T>
-class [[nodiscard]] buffer_result {
-public:
-    buffer_result(T value) noexcept : value_(std::move(value)) {}
-    buffer_result(buffer_error error) noexcept : error_(error), ok_(false) {}
-
-    bool ok() const noexcept { return ok_; }
-    explicit operator bool() const noexcept { return ok_; }
-
-    T& value() & noexcept {
-        assert(ok_);
-        return value_;
-    }
-    const T& value() const& noexcept {
-        assert(ok_);
-        return value_;
-    }
-    T&& value() && noexcept {
-        assert(ok_);
-        return std::move(value_);
-    }
-    T& operator*() & noexcept { return value(); }
-    const T& operator*() const& noexcept { return value(); }
-    T&& operator*() && noexcept { return std::move(*this).value(); }
-    T* operator->() noexcept { return &value(); }
-    const T* operator->() const noexcept { return &value(); }
-
-    buffer_error error() const noexcept {
-        assert(!ok_);
-        return error_;
-    }
-
-private:
-    T value_{};
-    buffer_error error_{};
-    bool ok_ = true;
-};
-
-template <>
-class [[nodiscard]] buffer_result<void> {
-public:
-    buffer_result() noexcept = default;
-    buffer_result(buffer_error error) noexcept : error_(error), ok_(false) {}
-
-    bool ok() const noexcept { return ok_; }
-    explicit operator bool() const noexcept { return ok_; }
-    buffer_error error() const noexcept {
-        assert(!ok_);
-        return error_;
-    }
-
-private:
-    buffer_error error_{};
-    bool ok_ = true;
-};
+using buffer_result = wire::outcome<T, buffer_error>;
 
 }  // namespace sluice::net

@@ -6,44 +6,16 @@
 
 #include <array>
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "lib/net/offload_flags.hh"
+#include "lib/net/wire/ethernet_address.hh"
+
 struct rte_mbuf;
 
 namespace sluice::net {
-
-struct ethernet_address {
-    std::array<std::uint8_t, 6> bytes{};
-    friend bool operator==(const ethernet_address&, const ethernet_address&) = default;
-    std::string to_string() const {  // "02:00:00:00:00:01"
-        char text[18];
-        std::snprintf(text, sizeof text, "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2], bytes[3],
-                      bytes[4], bytes[5]);
-        return text;
-    }
-};
-
-// Offloads the device has and Sluice turned on; the stack tests these instead of
-// knowing the driver. TSO and LRO arrive with TCP.
-struct offload_flags {
-    bool rx_ipv4_checksum = false;
-    bool rx_tcp_checksum = false;
-    bool rx_udp_checksum = false;
-    bool tx_ipv4_checksum = false;
-    bool tx_tcp_checksum = false;
-    bool tx_udp_checksum = false;
-    bool rss = false;  // the device spreads flows over its queues by a Toeplitz hash
-    // Each received mbuf carries (RTE_MBUF_F_RX_RSS_HASH) the hash frame_rss_hash would
-    // compute: the symmetric key over IPv4, IPv4 fragments and the TCP/UDP 4-tuple.
-    bool rss_hash_in_mbuf = false;
-    // Entries of the redirection table the driver wrote into the device (entry i = queue
-    // i % queue_count, as net::redirection_table::create(queue_count, size) builds it):
-    // queue = shard_for_hash(that table, hash). 0: the device keeps a table of its own.
-    std::uint32_t rss_table_size = 0;
-};
 
 struct link_status {
     bool up = false;

@@ -1,47 +1,48 @@
-// stack: ICMP (RFC 792, RFC 1122 3.2.2) — echo replies made in place from the request's
-// own mbufs, and port or protocol unreachable, rate-limited (RFC 1812 4.3.2.8).
+// icmp: echo replies, errors in and errors out (RFC 792, RFC 1122 3.2.2).
+#include "lib/net/icmp.hh"
+
 #include <algorithm>
 #include <array>
 #include <utility>
 
 #include "lib/net/packet_checksum.hh"
-#include "lib/net/stack.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
 #include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
 
 namespace sluice::net {
 
-namespace {
+icmp::icmp(ipv4& ip, const interface_config& config, std::uint32_t errors_per_second, std::uint32_t error_burst,
+           wire::drop_counters& dropped)
+    : ip_(ip), config_(config), dropped_(dropped), errors_(errors_per_second, error_burst) {}
 
-// The checksum of a whole message that may span segments.
-std::uint16_t checksum_of(const packet& message) {
-    wire::internet_checksum sum;
-    add_to_checksum(sum, message);
-    return sum.finish();
+void icmp::receive(const wire::ipv4_header& header, packet&& message, clock::time_point now) {
+    const auto head = message.linearize(std::min<std::size_t>(message.length(), wire::icmp_header::length));
+    if (!head) return dropped_.count(wire::drop_reason::icmp_truncated);
+    const auto parsed = wire::icmp_header::parse(*head, false);
+    if (!parsed) return dropped_.count(parsed.error());
+    if (internet_checksum_of(message) != 0) return dropped_.count(wire::drop_reason::icmp_bad_checksum);
+    switch (parsed->type) {
+        case wire::icmp_type_echo_request: return answer_echo(header, *parsed, std::move(message), now);
+        case wire::icmp_type_destination_unreachable:
+        case wire::icmp_type_time_exceeded:
+        case wire::icmp_type_parameter_problem: return pass_error(header, *parsed, message, now);
+        default: return dropped_.count(wire::drop_reason::icmp_not_handled);
+    }
 }
 
-}  // namespace
-
-void stack::icmp_input(const wire::ipv4_header& header, packet&& message, clock::time_point now) {
-    const auto head = message.linearize(std::min<std::size_t>(message.length(), wire::icmp_header::length));
-    if (!head) return drop(wire::drop_reason::icmp_truncated);
-    const auto icmp = wire::icmp_header::parse(*head, false);
-    if (!icmp) return drop(icmp.reason());
-    if (checksum_of(message) != 0) return drop(wire::drop_reason::icmp_bad_checksum);
+void icmp::answer_echo(const wire::ipv4_header& header, const wire::icmp_header& request, packet&& message,
+                       clock::time_point now) {
     // RFC 1122 3.2.2.6: answer echo requests to our own address; one to a broadcast
     // address may be ignored, and is (no amplification).
-    if (icmp->type != wire::icmp_type_echo_request || header.destination != config_.address.address) {
-        return drop(wire::drop_reason::icmp_not_handled);
-    }
+    if (header.destination != config_.address.address) return dropped_.count(wire::drop_reason::icmp_not_handled);
     // The reply is the request with its type changed (RFC 792, "Echo or Echo Reply
     // Message"): identifier, sequence and data come back as they came. Rewrite in place
     // when we hold the only reference; otherwise reply from a copy.
     auto writable = message.writable(0, wire::icmp_header::length);
     if (!writable) {
         std::array<std::byte, 2048> scratch;
-        if (message.length() > scratch.size()) return drop(wire::drop_reason::icmp_not_handled);
+        if (message.length() > scratch.size()) return dropped_.count(wire::drop_reason::icmp_not_handled);
         const std::size_t copied = message.copy_out(0, scratch);
         auto copy = packet::copy_of(std::span<const std::byte>(scratch.data(), copied));
         if (!copy) {
@@ -52,50 +53,80 @@ void stack::icmp_input(const wire::ipv4_header& header, packet&& message, clock:
         writable = message.writable(0, wire::icmp_header::length);
         if (!writable) return;
     }
-    wire::icmp_header reply = *icmp;
+    wire::icmp_header reply = request;
     reply.type = wire::icmp_type_echo_reply;
     reply.code = 0;
     reply.checksum = 0;
     reply.emit(*writable);
-    wire::store_be16(*writable, wire::icmp_header::checksum_offset, checksum_of(message));
-    if (ipv4_output(header.source, wire::ip_protocol_icmp, std::move(message), now, false) == send_status::sent) {
-        ++counters_.icmp_echo_replies;
+    wire::store_be16(*writable, wire::icmp_header::checksum_offset, internet_checksum_of(message));
+    if (ip_.send(header.source, wire::ip_protocol_icmp, std::move(message), l4_checksum_offload::none, now) ==
+        send_status::sent) {
+        ++counters_.echo_replies;
     }
 }
 
-void stack::send_unreachable(std::uint8_t code, const wire::ipv4_header& header, const packet& datagram,
-                             clock::time_point now) {
+// RFC 1122 3.2.2.1: an error goes to the protocol of the datagram it quotes, which must be
+// one we sent; it needs the quoted IP header and at least 8 bytes of its data.
+void icmp::pass_error(const wire::ipv4_header& header, const wire::icmp_header& error, const packet& message,
+                      clock::time_point now) {
+    std::array<std::byte, wire::ipv4_header::max_length + 64> quoted;
+    const std::size_t copied = message.copy_out(wire::icmp_header::length, quoted);
+    const std::span<const std::byte> bytes(quoted.data(), copied);
+    // The quote is cut short by design: its total length is not checked against it.
+    const auto original = wire::ipv4_header::parse(bytes, wire::ipv4_header::max_datagram_length, false);
+    if (!original || copied < original->header_length + 8) return dropped_.count(wire::drop_reason::icmp_truncated);
+    l4_protocol* protocol = ip_.protocol(original->protocol);
+    if (original->source != config_.address.address || protocol == nullptr || protocol == this) {
+        return dropped_.count(wire::drop_reason::icmp_error_unmatched);
+    }
+    ++counters_.errors_received;
+    const icmp_error report{header.source, error.type, error.code, error.rest, *original,
+                            bytes.subspan(original->header_length)};
+    protocol->receive_icmp_error(report, now);
+}
+
+void icmp::send_error(std::uint8_t type, std::uint8_t code, std::uint32_t rest, const wire::ipv4_header& header,
+                      std::span<const std::byte> quoted, clock::time_point now) {
     // RFC 1122 3.2.2: never about a broadcast datagram, nor one from a non-unicast source.
     if (header.destination != config_.address.address) return;
-    if (!icmp_errors_.try_take(now)) {
-        ++counters_.icmp_rate_limited;
+    if (!errors_.try_take(now)) {
+        ++counters_.rate_limited;
         return;
     }
-    // RFC 792: the original IP header and the first 64 bits of its data.
-    constexpr std::size_t quoted_data = 8;
-    std::array<std::byte, wire::icmp_header::length + wire::ipv4_header::min_length + quoted_data> body{};
-    wire::icmp_header icmp;
-    icmp.type = wire::icmp_type_destination_unreachable;
-    icmp.code = code;
-    icmp.checksum = 0;
-    icmp.rest = 0;
-    icmp.emit(body);
-    wire::ipv4_header original = header;
-    original.header_length = wire::ipv4_header::min_length;
-    original.emit(std::span<std::byte>(body).subspan(wire::icmp_header::length));
-    const std::size_t copied =
-        datagram.copy_out(0, std::span<std::byte>(body).subspan(wire::icmp_header::length + wire::ipv4_header::min_length));
-    const std::size_t length = wire::icmp_header::length + wire::ipv4_header::min_length + copied;
-    wire::store_be16(body, wire::icmp_header::checksum_offset,
-                     wire::internet_checksum::of(std::span<const std::byte>(body.data(), length)));
-    auto message = packet::copy_of(std::span<const std::byte>(body.data(), length));
-    if (!message) {
+    std::array<std::byte, wire::icmp_header::length + wire::ipv4_header::max_length + 8> body{};
+    const std::size_t quoted_length = std::min(quoted.size(), body.size() - wire::icmp_header::length);
+    wire::icmp_header message;
+    message.type = type;
+    message.code = code;
+    message.checksum = 0;
+    message.rest = rest;
+    message.emit(body);
+    std::copy_n(quoted.begin(), quoted_length, body.begin() + wire::icmp_header::length);
+    const std::span<const std::byte> whole(body.data(), wire::icmp_header::length + quoted_length);
+    wire::store_be16(body, wire::icmp_header::checksum_offset, wire::internet_checksum::of(whole));
+    auto error = packet::copy_of(whole);
+    if (!error) {
         ++counters_.no_mbufs;
         return;
     }
-    if (ipv4_output(header.source, wire::ip_protocol_icmp, std::move(*message), now, false) == send_status::sent) {
-        ++counters_.icmp_unreachable_sent;
+    if (ip_.send(header.source, wire::ip_protocol_icmp, std::move(*error), l4_checksum_offload::none, now) !=
+        send_status::sent) {
+        return;
     }
+    if (type == wire::icmp_type_parameter_problem) {
+        ++counters_.parameter_problems_sent;
+    } else {
+        ++counters_.unreachable_sent;
+    }
+}
+
+std::span<const std::byte> quote_datagram(const wire::ipv4_header& header, const packet& payload,
+                                          std::span<std::byte, quote_length> out) noexcept {
+    wire::ipv4_header original = header;
+    original.header_length = wire::ipv4_header::min_length;
+    original.emit(out);
+    const std::size_t data = payload.copy_out(0, out.subspan(wire::ipv4_header::min_length));
+    return std::span<const std::byte>(out.data(), wire::ipv4_header::min_length + data);
 }
 
 }  // namespace sluice::net

@@ -5,11 +5,12 @@
 #include "lib/core/shard.hh"
 #include "lib/core/spawn.hh"
 #include "lib/core/submit_to.hh"
+#include "lib/net/device_io.hh"
 
 namespace sluice::net {
 
 interface::interface(device& port, interface_config config, unsigned shards, stack_limits limits)
-    : port_(port), config_(std::move(config)), limits_(limits), stacks_(shards) {}
+    : port_(port), config_(std::move(config)), limits_(limits), stacks_(shards), attachments_(shards) {}
 
 shard_hook interface::hook() {
     return {
@@ -19,15 +20,18 @@ shard_hook interface::hook() {
                              std::to_string(port_.queue_count()) + "); run as many shards as the port has queues"};
             }
             auto& own = stacks_[s.id()];
-            own = std::make_unique<stack>(port_, s.id(), config_, limits_);
+            own = std::make_unique<stack>(properties_of(port_), config_, limits_);
             const unsigned id = s.id();
             own->on_neighbour_learned(
                 [this, id](wire::ipv4_address address, ethernet_address mac) { share_neighbour(id, address, mac); });
-            own->attach(s, id == 0);  // one gratuitous ARP for the interface, from shard 0
+            // One gratuitous ARP for the interface, from shard 0.
+            attachments_[id] = std::make_unique<stack_attachment>(*own, port_, id, s, id == 0);
             return {};
         },
         [this](shard& s) {
-            if (s.id() < stacks_.size()) stacks_[s.id()].reset();
+            if (s.id() >= stacks_.size()) return;
+            attachments_[s.id()].reset();
+            stacks_[s.id()].reset();
         },
     };
 }

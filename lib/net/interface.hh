@@ -10,7 +10,9 @@
 
 #include "lib/core/config.hh"
 #include "lib/net/interface_config.hh"
+#include "lib/net/device.hh"
 #include "lib/net/stack.hh"
+#include "lib/net/stack_attachment.hh"
 
 namespace sluice::net {
 
@@ -38,7 +40,9 @@ private:
     device& port_;
     interface_config config_;
     stack_limits limits_;
-    std::vector<std::unique_ptr<stack>> stacks_;  // one slot per shard, written only by that shard
+    // One slot per shard, written only by that shard.
+    std::vector<std::unique_ptr<stack>> stacks_;
+    std::vector<std::unique_ptr<stack_attachment>> attachments_;
 };
 
 }  // namespace sluice::net

@@ -39,7 +39,7 @@ result<std::uint16_t> parse_mtu_option(std::string_view text) {
 }
 
 result<ethernet_address> parse_mac_option(std::string_view text) {
-    const auto mac = wire::parse_ethernet_address(text);
+    const auto mac = wire::ethernet_address::parse(text);
     if (!mac) return error{"--mac " + quoted(text) + " is not a MAC address; write e.g. --mac 02:00:00:00:00:01"};
     if (wire::is_multicast(*mac)) {
         return error{"--mac " + quoted(text) + " is a multicast address (lowest bit of the first byte set); use a "
@@ -56,12 +56,13 @@ result<void> interface_config::validate() const {
     }
     // On a /31 (RFC 3021) both addresses are hosts; otherwise the network and broadcast
     // addresses of the prefix are not.
-    if (address.length < 31 && (own == address.network() || own == address.broadcast())) {
+    if ((address.length < 31 && own == address.network()) || address.is_directed_broadcast(own)) {
         return error{"interface address " + own.to_string() + " is the network or broadcast address of /" +
                      std::to_string(address.length) + "; pick a host address inside it"};
     }
     if (gateway) {
-        const bool not_a_host = address.length < 31 && (*gateway == address.network() || *gateway == address.broadcast());
+        const bool not_a_host =
+            (address.length < 31 && *gateway == address.network()) || address.is_directed_broadcast(*gateway);
         if (!address.contains(*gateway) || *gateway == own || not_a_host) {
             return error{"gateway " + gateway->to_string() + " is not another host on " +
                          address.network().to_string() + "/" + std::to_string(address.length) +

@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "lib/core/result.hh"
-#include "lib/net/device.hh"
+#include "lib/net/wire/ethernet_address.hh"
 #include "lib/net/wire/ipv4_address.hh"
 
 namespace sluice::net {

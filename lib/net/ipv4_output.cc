@@ -1,59 +1,56 @@
-// stack: IPv4 output (RFC 791 3.2, RFC 1122 3.3.1) — route to the next hop, fragment
-// above the MTU, resolve the next hop's MAC (holding the packet while ARP asks), frame it.
+// ipv4: output (RFC 791 3.2, RFC 1122 3.3.1) — route to the next hop, fragment above the
+// MTU, hand the datagram to ARP (which holds it while it asks) or frame a broadcast.
 #include <algorithm>
 #include <array>
 #include <utility>
 
-#include "lib/net/stack.hh"
-#include "lib/net/wire/arp.hh"
+#include "lib/net/ipv4.hh"
 #include "lib/net/wire/ethernet.hh"
 #include "lib/net/wire/ipv4.hh"
 
 namespace sluice::net {
 
-send_status stack::ipv4_output(wire::ipv4_address destination, std::uint8_t protocol, packet&& l4_packet,
-                               clock::time_point now, bool l4_checksum_offloaded) {
+send_status ipv4::send(wire::ipv4_address destination, std::uint8_t protocol, packet&& segment,
+                       l4_checksum_offload offload, clock::time_point now) {
     const std::size_t header_length = wire::ipv4_header::min_length;
-    if (l4_packet.length() + header_length > wire::ipv4_header::max_datagram_length) return send_status::too_large;
+    if (segment.length() + header_length > wire::ipv4_header::max_datagram_length) return send_status::too_large;
     wire::ipv4_header header;
     header.ttl = 64;  // RFC 1700's default, as Linux sends
     header.protocol = protocol;
     header.source = config_.address.address;
     header.destination = destination;
     header.identification = next_identification_++;
+    if (segment.length() + header_length > config_.mtu) return fragment(header, std::move(segment), now);
 
-    if (l4_packet.length() + header_length <= config_.mtu) {
-        header.total_length = std::uint16_t(l4_packet.length() + header_length);
-        auto bytes = l4_packet.prepend(header_length);
-        if (!bytes) {
-            ++counters_.no_mbufs;
-            return send_status::no_mbufs;
-        }
-        const bool device_sums = offloads_.tx_ipv4_checksum;
-        header.emit(*bytes, !device_sums);
-        if (device_sums || l4_checksum_offloaded) {
-            l4_packet.offload_checksums(std::uint16_t(wire::ethernet_header_length), std::uint16_t(header_length),
-                                        device_sums,
-                                        l4_checksum_offloaded ? l4_checksum_offload::udp : l4_checksum_offload::none);
-        }
-        return ipv4_send_one(destination, std::move(l4_packet), now);
+    header.total_length = std::uint16_t(segment.length() + header_length);
+    auto bytes = segment.prepend(header_length);
+    if (!bytes) {
+        ++counters_.no_mbufs;
+        return send_status::no_mbufs;
     }
+    const bool device_sums = offloads_.tx_ipv4_checksum;
+    header.emit(*bytes, !device_sums);
+    if (device_sums || offload != l4_checksum_offload::none) {
+        segment.offload_checksums(std::uint16_t(wire::ethernet_header_length), std::uint16_t(header_length),
+                                  device_sums, offload);
+    }
+    return send_one(destination, std::move(segment), now);
+}
 
-    // RFC 791 3.2, "Fragmentation": every piece but the last carries a multiple of 8 data
-    // bytes. Each piece is a copy (fragmentation is the slow path), so the original can go.
+// RFC 791 3.2, "Fragmentation": every piece but the last carries a multiple of 8 data
+// bytes. Each piece is a copy (fragmentation is the slow path), so the original can go.
+send_status ipv4::fragment(const wire::ipv4_header& whole, packet&& segment, clock::time_point now) {
+    const std::size_t header_length = wire::ipv4_header::min_length;
     const std::size_t piece = (config_.mtu - header_length) / 8 * 8;
-    const std::size_t total = l4_packet.length();
+    const std::size_t total = segment.length();
+    wire::ipv4_header header = whole;
     std::array<std::byte, wire::ipv4_header::min_length> header_bytes;
     send_status status = send_status::sent;
     for (std::size_t offset = 0; offset < total && status == send_status::sent; offset += piece) {
         const std::size_t length = std::min(piece, total - offset);
         auto fragment = packet::allocate();
-        if (!fragment) {
-            ++counters_.no_mbufs;
-            return send_status::no_mbufs;
-        }
-        auto room = fragment->append(length);
-        if (!room || l4_packet.copy_out(offset, *room) != length) {
+        auto room = fragment ? fragment->append(length) : buffer_result<std::span<std::byte>>(fragment.error());
+        if (!room || segment.copy_out(offset, *room) != length) {
             ++counters_.no_mbufs;
             return send_status::no_mbufs;
         }
@@ -67,15 +64,15 @@ send_status stack::ipv4_output(wire::ipv4_address destination, std::uint8_t prot
             return send_status::no_mbufs;
         }
         std::copy(header_bytes.begin(), header_bytes.end(), front->begin());
-        status = ipv4_send_one(destination, std::move(*fragment), now);
+        status = send_one(header.destination, std::move(*fragment), now);
         if (status == send_status::sent) ++counters_.fragments_sent;
     }
     return status;
 }
 
-send_status stack::ipv4_send_one(wire::ipv4_address destination, packet&& ip_packet, clock::time_point now) {
-    if (destination.is_broadcast() || (config_.address.length < 31 && destination == config_.address.broadcast())) {
-        return ethernet_output(wire::ethernet_broadcast, wire::ethertype_ipv4, std::move(ip_packet));
+send_status ipv4::send_one(wire::ipv4_address destination, packet&& datagram, clock::time_point now) {
+    if (destination.is_broadcast() || config_.address.is_directed_broadcast(destination)) {
+        return link_.output(wire::ethernet_broadcast, wire::ethertype_ipv4, std::move(datagram));
     }
     // RFC 1122 3.3.1.1: on-link destinations directly, the rest through the gateway.
     wire::ipv4_address next_hop = destination;
@@ -86,19 +83,7 @@ send_status stack::ipv4_send_one(wire::ipv4_address destination, packet&& ip_pac
         }
         next_hop = *config_.gateway;
     }
-    const auto found = arp_.find(next_hop, now);
-    if (found.mac) {
-        if (found.send_refresh) send_arp(wire::arp_operation_request, ethernet_address{}, next_hop, *found.mac);
-        return ethernet_output(*found.mac, wire::ethertype_ipv4, std::move(ip_packet));
-    }
-    switch (arp_.hold(next_hop, std::move(ip_packet), now)) {
-        case arp_cache::hold_outcome::held_send_request:
-            send_arp(wire::arp_operation_request, ethernet_address{}, next_hop, wire::ethernet_broadcast);
-            return send_status::sent;
-        case arp_cache::hold_outcome::held: return send_status::sent;
-        case arp_cache::hold_outcome::dropped: return send_status::queue_full;
-    }
-    return send_status::queue_full;
+    return neighbours_.output(next_hop, std::move(datagram), now);
 }
 
 }  // namespace sluice::net

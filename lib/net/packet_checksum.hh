@@ -1,14 +1,17 @@
-// sluice::net::add_to_checksum: feeds every byte of a packet (one mbuf chain) to an RFC 1071
-// sum, segment by segment, without copying. For ICMP and UDP over reassembled or chained
-// datagrams. Any thread that may read the packet.
+// Internet checksums over packets (one mbuf chain), segment by segment, without copying:
+// add_to_checksum feeds a packet to an RFC 1071 sum; internet_checksum_of sums a whole
+// ICMP message; l4_checksum is the one UDP and TCP checksum over IPv4 (RFC 768, RFC 9293
+// 3.1). Any thread that may read the packet.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 
 #include "lib/net/packet.hh"
 #include "lib/net/wire/checksum.hh"
+#include "lib/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 
@@ -22,6 +25,23 @@ inline void add_to_checksum(wire::internet_checksum& sum, const packet& bytes) n
             offset += pieces[i].size();
         }
     }
+}
+
+// The checksum of a whole message that may span segments (0 when an intact one is summed).
+inline std::uint16_t internet_checksum_of(const packet& message) noexcept {
+    wire::internet_checksum sum;
+    add_to_checksum(sum, message);
+    return sum.finish();
+}
+
+// The pseudo header plus every byte of `segment`, its L4 header included: 0 when a
+// received segment is intact; the value to store when summed with the field zero (UDP
+// sends a computed 0 as 0xffff, RFC 768).
+inline std::uint16_t l4_checksum(wire::ipv4_address source, wire::ipv4_address destination, std::uint8_t protocol,
+                                 const packet& segment) noexcept {
+    auto sum = wire::internet_checksum::for_l4(source, destination, protocol, std::uint16_t(segment.length()));
+    add_to_checksum(sum, segment);
+    return sum.finish();
 }
 
 }  // namespace sluice::net

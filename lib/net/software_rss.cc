@@ -10,53 +10,38 @@
 #include <algorithm>
 #include <bit>
 
+#include "lib/core/fifo.hh"
+
 #include "lib/core/cross_core.hh"
+#include "lib/net/wire/ethernet.hh"
+#include "lib/net/wire/ipv4.hh"
+#include "lib/net/wire/udp.hh"
 
 namespace sluice::net {
 namespace {
-
-std::uint16_t read16(std::span<const std::byte> b, std::size_t at) {
-    return std::uint16_t(std::to_integer<unsigned>(b[at]) << 8 | std::to_integer<unsigned>(b[at + 1]));
-}
-std::uint32_t read32(std::span<const std::byte> b, std::size_t at) {
-    return std::uint32_t(read16(b, at)) << 16 | read16(b, at + 2);
-}
 
 std::span<const std::byte> first_segment(const rte_mbuf* frame) {
     return {detail::bytes(frame), frame->data_len};
 }
 
-constexpr std::uint16_t ethertype_ipv4 = 0x0800;
-constexpr std::uint16_t ethertype_vlan = 0x8100;
-constexpr std::uint8_t protocol_tcp = 6;
-constexpr std::uint8_t protocol_udp = 17;
-
 }  // namespace
 
 std::optional<std::uint32_t> frame_rss_hash(const toeplitz_hasher& hasher, std::span<const std::byte> frame) {
-    std::size_t at = 12;  // EtherType, after two MAC addresses
-    if (frame.size() < at + 2) return std::nullopt;
-    std::uint16_t ethertype = read16(frame, at);
-    at += 2;
-    if (ethertype == ethertype_vlan) {  // IEEE 802.1Q: 2 bytes of tag, then the real type
-        if (frame.size() < at + 4) return std::nullopt;
-        ethertype = read16(frame, at + 2);
-        at += 4;
-    }
-    if (ethertype != ethertype_ipv4 || frame.size() < at + 20) return std::nullopt;
-    const unsigned version = std::to_integer<unsigned>(frame[at]) >> 4;
-    const std::size_t header_length = (std::to_integer<std::size_t>(frame[at]) & 0x0f) * 4;
-    if (version != 4 || header_length < 20 || frame.size() < at + header_length) return std::nullopt;
-    const std::uint32_t source = read32(frame, at + 12);
-    const std::uint32_t destination = read32(frame, at + 16);
-    const auto protocol = std::to_integer<std::uint8_t>(frame[at + 9]);
-    // RFC 791: MF flag and fragment offset. Every fragment of a datagram must reach the
-    // same shard for reassembly, and only the first carries ports: fragments use the
-    // 2-tuple, as NICs do.
-    const bool fragment = (read16(frame, at + 6) & 0x3fff) != 0;
-    const std::size_t l4 = at + header_length;
-    if ((protocol == protocol_tcp || protocol == protocol_udp) && !fragment && frame.size() >= l4 + 4) {
-        return hasher.hash_ipv4_l4(source, destination, read16(frame, l4), read16(frame, l4 + 2));
+    const auto ethernet = wire::ethernet_header::parse(frame);
+    if (!ethernet || ethernet->ethertype != wire::ethertype_ipv4) return std::nullopt;
+    // The frame may go on in later segments: its total length is not checked against this
+    // one (the stack checks it on the shard the frame lands on).
+    const auto ip = wire::ipv4_header::parse(frame.subspan(ethernet->length()), wire::ipv4_header::max_datagram_length,
+                                             false);
+    if (!ip) return std::nullopt;
+    const std::uint32_t source = ip->source.value;
+    const std::uint32_t destination = ip->destination.value;
+    // RFC 791: every fragment of a datagram must reach the same shard for reassembly, and
+    // only the first carries ports: fragments use the 2-tuple, as NICs do.
+    if ((ip->protocol == wire::ip_protocol_tcp || ip->protocol == wire::ip_protocol_udp) && !ip->is_fragment()) {
+        // TCP's ports sit where UDP's do, in the first four bytes (RFC 9293 3.1).
+        const auto ports = wire::udp_header::parse_quoted(frame.subspan(ethernet->length() + ip->header_length));
+        if (ports) return hasher.hash_ipv4_l4(source, destination, ports->source_port, ports->destination_port);
     }
     return hasher.hash_ipv4(source, destination);
 }
@@ -76,34 +61,15 @@ struct frame_batch final : sluice::detail::cross_core_message {
     void complete_on_source() noexcept override;
 };
 
-// A FIFO of frames that takes from the front without moving the rest: a burst is one
-// copy out and an index step, not an erase that shifts up to inbox_limit pointers.
-struct frame_fifo {
-    std::vector<rte_mbuf*> frames;
-    std::size_t head = 0;
-
-    std::size_t size() const noexcept { return frames.size() - head; }
-    bool empty() const noexcept { return size() == 0; }
-    void push_back(rte_mbuf* frame) { frames.push_back(frame); }
-    rte_mbuf** front() noexcept { return frames.data() + head; }
-    void pop_front(std::size_t n) noexcept {
-        head += n;
-        if (head == frames.size()) {
-            frames.clear();  // keeps its capacity
-            head = 0;
-        }
-    }
-    void release_all() noexcept {
-        for (std::size_t i = head; i < frames.size(); ++i) detail::release_chain(frames[i]);
-        frames.clear();
-        head = 0;
-    }
-};
+// Frees every frame still queued (teardown).
+static void release_all(fifo<rte_mbuf*>& frames) noexcept {
+    while (!frames.empty()) detail::release_chain(frames.pop_front());
+}
 
 struct software_rss::shard_state {
     unsigned id = 0;
-    frame_fifo inbox;        // steered here, waiting for rx_burst
-    frame_fifo to_transmit;  // other shards' frames for our device queue
+    fifo<rte_mbuf*> inbox{software_rss::inbox_limit};  // steered here, waiting for rx_burst
+    fifo<rte_mbuf*> to_transmit;                      // other shards' frames for our device queue
     // Polled frames whose peer had no free batch: retried first next turn, and the device
     // is not polled until they have gone, so the NIC's own rx ring absorbs the burst.
     std::vector<std::pair<unsigned, rte_mbuf*>> stalled;
@@ -173,7 +139,6 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
     for (unsigned s = 0; s < shards; ++s) {
         auto state = std::make_unique<shard_state>();
         state->id = s;
-        state->inbox.frames.reserve(inbox_limit);
         state->free_batches.resize(shards);
         state->filling[0].assign(shards, nullptr);
         state->filling[1].assign(shards, nullptr);
@@ -197,8 +162,8 @@ software_rss::software_rss(device& inner, unsigned shards, const toeplitz_key& k
 
 software_rss::~software_rss() {
     for (auto& state : states_) {
-        state->inbox.release_all();
-        state->to_transmit.release_all();
+        release_all(state->inbox);
+        release_all(state->to_transmit);
         for (auto& [peer, frame] : state->stalled) detail::release_chain(frame);
         for (auto& batch : state->batches) {  // still filling, or stranded by the stop
             for (std::uint16_t i = 0; i < batch->count; ++i) detail::release_chain(batch->frames[i]);
@@ -248,16 +213,16 @@ const software_rss_counters& software_rss::counters_of(unsigned shard) const { r
 std::uint16_t software_rss::rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) {
     shard_state& self = *states_[queue];
     // Frames other shards steered here first: they arrived before this turn's poll.
-    std::uint16_t out = std::uint16_t(std::min<std::size_t>(max, self.inbox.size()));
-    std::copy_n(self.inbox.front(), out, frames);
-    self.inbox.pop_front(out);
+    std::uint16_t out = 0;
+    while (out < max && !self.inbox.empty()) frames[out++] = self.inbox.pop_front();
 
     if (queue < inner_.queue_count()) {
         // Frames for a shard with no device queue go out from here.
         if (!self.to_transmit.empty()) {
-            const auto sent = inner_.tx_burst(queue, self.to_transmit.front(),
-                                              std::uint16_t(std::min<std::size_t>(self.to_transmit.size(), batch_size)));
-            self.to_transmit.pop_front(sent);
+            const auto waiting = self.to_transmit.front_run();
+            const auto sent = inner_.tx_burst(queue, waiting.data(),
+                                              std::uint16_t(std::min<std::size_t>(waiting.size(), batch_size)));
+            self.to_transmit.drop_front(sent);
         }
         // Back-pressure: retry what waited for a batch, in order, before polling again.
         std::size_t retried = 0;

@@ -1,106 +1,106 @@
-// stack: UDP (RFC 768, RFC 1122 4.1) — input checks and demultiplexing to the socket bound
-// on this shard, and output with the checksum in software or by the device.
+// udp: input, demultiplexing, ICMP errors and output (RFC 768, RFC 1122 4.1).
+#include "lib/net/udp.hh"
+
 #include <algorithm>
 #include <array>
 #include <utility>
 
 #include "lib/net/packet_checksum.hh"
-#include "lib/net/stack.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
 #include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
 #include "lib/net/wire/udp.hh"
 
 namespace sluice::net {
 
-namespace {
+udp::udp(ipv4_output& ip, icmp_error_sender& errors, wire::drop_counters& dropped)
+    : ip_(ip), errors_(errors), dropped_(dropped) {}
 
-// The pseudo header plus every byte of `datagram` (UDP header included), ready to verify
-// (0 when intact) or to store (with the checksum field zero).
-std::uint16_t udp_checksum(wire::ipv4_address source, wire::ipv4_address destination, const packet& datagram) {
-    wire::internet_checksum sum;
-    sum.add_ipv4_pseudo_header(source, destination, wire::ip_protocol_udp, std::uint16_t(datagram.length()));
-    add_to_checksum(sum, datagram);
-    return sum.finish();
+bool udp::bind(std::uint16_t port, udp_receiver& receiver) {
+    return port != 0 && ports_.emplace(port, &receiver).second;
 }
 
-}  // namespace
+void udp::unbind(std::uint16_t port) { ports_.erase(port); }
 
-bool stack::bind_udp(std::uint16_t port, udp_receiver& receiver) {
-    return port != 0 && udp_ports_.emplace(port, &receiver).second;
-}
-
-void stack::unbind_udp(std::uint16_t port) { udp_ports_.erase(port); }
-
-void stack::udp_input(const wire::ipv4_header& header, packet&& datagram, clock::time_point now) {
+void udp::receive(const wire::ipv4_header& header, packet&& datagram, clock::time_point now) {
     const auto head = datagram.linearize(std::min<std::size_t>(datagram.length(), wire::udp_header::length_bytes));
-    if (!head) return drop(wire::drop_reason::udp_truncated);
-    const auto udp = wire::udp_header::parse(*head, datagram.length());
-    if (!udp) return drop(udp.reason());
+    if (!head) return dropped_.count(wire::drop_reason::udp_truncated);
+    const auto parsed = wire::udp_header::parse(*head, datagram.length());
+    if (!parsed) return dropped_.count(parsed.error());
     // Bytes IPv4 carried past the UDP length are not the datagram's (RFC 768 "Length").
-    datagram.trim_back(datagram.length() - udp->length);
+    datagram.trim_back(datagram.length() - parsed->length);
     // RFC 768: a zero checksum means the sender computed none.
     const checksum_status device = datagram.checksums().l4;
-    if (udp->checksum != 0 && device != checksum_status::good) {
+    if (parsed->checksum != 0 && device != checksum_status::good) {
         if (device == checksum_status::bad ||
-            udp_checksum(header.source, header.destination, datagram) != 0) {
-            return drop(wire::drop_reason::udp_bad_checksum);
+            l4_checksum(header.source, header.destination, wire::ip_protocol_udp, datagram) != 0) {
+            return dropped_.count(wire::drop_reason::udp_bad_checksum);
         }
     }
-    ++counters_.udp_received;
-    const auto bound = udp_ports_.find(udp->destination_port);
-    if (bound == udp_ports_.end()) {
-        drop(wire::drop_reason::udp_port_unreachable);
-        return send_unreachable(wire::icmp_code_port_unreachable, header, datagram, now);  // RFC 1122 4.1.3.1
+    ++counters_.received;
+    const auto bound = ports_.find(parsed->destination_port);
+    if (bound == ports_.end()) {
+        dropped_.count(wire::drop_reason::udp_port_unreachable);
+        std::array<std::byte, quote_length> quoted;  // RFC 1122 4.1.3.1
+        return errors_.send_error(wire::icmp_type_destination_unreachable, wire::icmp_code_port_unreachable, 0,
+                                  header, quote_datagram(header, datagram, quoted), now);
     }
     datagram.trim_front(wire::udp_header::length_bytes);
-    udp_datagram delivered{header.source, udp->source_port, header.destination, udp->destination_port,
+    udp_datagram delivered{header.source, parsed->source_port, header.destination, parsed->destination_port,
                            std::move(datagram).into_buffer()};
-    if (!bound->second->deliver(std::move(delivered))) drop(wire::drop_reason::udp_socket_queue_full);
+    if (!bound->second->deliver(std::move(delivered))) dropped_.count(wire::drop_reason::udp_socket_queue_full);
 }
 
-send_status stack::send_udp(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
-                            std::span<const std::byte> payload, clock::time_point now) {
-    if (payload.size() > max_udp_payload) return send_status::too_large;
+// RFC 1122 4.1.3.3: UDP passes the ICMP errors it gets to the application (the receiver
+// bound to the port the quoted datagram came from).
+void udp::receive_icmp_error(const icmp_error& error, clock::time_point) {
+    const auto quoted = wire::udp_header::parse_quoted(error.quoted_payload);
+    if (!quoted) return dropped_.count(wire::drop_reason::icmp_truncated);
+    const auto bound = ports_.find(quoted->source_port);
+    if (bound == ports_.end()) return dropped_.count(wire::drop_reason::icmp_error_unmatched);
+    ++counters_.icmp_errors;
+    bound->second->icmp_error(error);
+}
+
+send_status udp::send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
+                      std::span<const std::byte> payload, clock::time_point now) {
+    if (payload.size() > max_payload) return send_status::too_large;
     auto datagram = packet::allocate();
     if (!datagram || !datagram->append_copy(payload)) {
         ++counters_.no_mbufs;
         return send_status::no_mbufs;
     }
-    return send_udp(source_port, destination, destination_port, std::move(*datagram), now);
+    return send(source_port, destination, destination_port, std::move(*datagram), now);
 }
 
-send_status stack::send_udp(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
-                            packet&& payload, clock::time_point now) {
-    if (payload.length() > max_udp_payload) return send_status::too_large;
+send_status udp::send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
+                      packet&& payload, clock::time_point now) {
+    if (payload.length() > max_payload) return send_status::too_large;
     auto header_bytes = payload.prepend(wire::udp_header::length_bytes);
     if (!header_bytes) {
         ++counters_.no_mbufs;
         return send_status::no_mbufs;
     }
-    wire::udp_header udp;
-    udp.source_port = source_port;
-    udp.destination_port = destination_port;
-    udp.length = std::uint16_t(payload.length());
-    udp.checksum = 0;
-    udp.emit(*header_bytes);
-    const wire::ipv4_address source = config_.address.address;
+    wire::udp_header header;
+    header.source_port = source_port;
+    header.destination_port = destination_port;
+    header.length = std::uint16_t(payload.length());
+    header.checksum = 0;
+    header.emit(*header_bytes);
+    const wire::ipv4_address source = ip_.source_address();
     // The device can sum only a datagram that leaves in one frame.
-    const bool one_frame = payload.length() + wire::ipv4_header::min_length <= config_.mtu;
-    const bool offloaded = one_frame && offloads_.tx_udp_checksum;
+    const bool offloaded = payload.length() <= ip_.max_unfragmented_payload() && ip_.offloads().tx_udp_checksum;
+    std::uint16_t checksum;
     if (offloaded) {
-        // DPDK's rule for the offload: the field holds the pseudo-header sum, not inverted.
-        wire::internet_checksum pseudo;
-        pseudo.add_ipv4_pseudo_header(source, destination, wire::ip_protocol_udp, udp.length);
-        wire::store_be16(*header_bytes, wire::udp_header::checksum_offset, std::uint16_t(~pseudo.finish()));
+        checksum = wire::l4_offload_seed(source, destination, wire::ip_protocol_udp, header.length);
     } else {
-        std::uint16_t checksum = udp_checksum(source, destination, payload);
+        checksum = l4_checksum(source, destination, wire::ip_protocol_udp, payload);
         if (checksum == 0) checksum = 0xffff;  // RFC 768: a computed zero is sent as all ones
-        wire::store_be16(*header_bytes, wire::udp_header::checksum_offset, checksum);
     }
-    const send_status status = ipv4_output(destination, wire::ip_protocol_udp, std::move(payload), now, offloaded);
-    if (status == send_status::sent) ++counters_.udp_sent;
+    wire::store_be16(*header_bytes, wire::udp_header::checksum_offset, checksum);
+    const send_status status = ip_.send(destination, wire::ip_protocol_udp, std::move(payload),
+                                        offloaded ? l4_checksum_offload::udp : l4_checksum_offload::none, now);
+    if (status == send_status::sent) ++counters_.sent;
     return status;
 }
 

@@ -1,8 +1,9 @@
 #include "lib/net/udp_socket.hh"
 
-#include <stdexcept>
 #include <string>
 #include <utility>
+
+#include "lib/net/wire/udp.hh"
 
 namespace sluice::net {
 
@@ -19,42 +20,82 @@ result<std::unique_ptr<udp_socket>> udp_socket::bind(stack& owner, std::uint16_t
 }
 
 udp_socket::udp_socket(stack& owner, std::uint16_t port, std::size_t queue_capacity)
-    : owner_(owner), port_(port), queue_(queue_capacity) {}
+    : owner_(owner), port_(port), queue_capacity_(queue_capacity), queue_(std::min<std::size_t>(queue_capacity, 64)) {}
 
-udp_socket::~udp_socket() {
+udp_socket::~udp_socket() { close(); }
+
+void udp_socket::close() noexcept {
+    if (closed_) return;
+    closed_ = true;
     if (port_ != 0) owner_.unbind_udp(port_);
+    queue_.clear();  // the datagrams' mbufs go back to the pool now
+    wake(socket_error::closed);
+}
+
+void udp_socket::wake(socket_result<udp_datagram>&& answer) noexcept {
+    receive_awaiter* waiter = std::exchange(waiter_, nullptr);
+    if (waiter == nullptr) return;
+    if (!answer.ok() && answer.error() == socket_error::closed) waiter->socket_ = nullptr;
+    waiter->answer_.emplace(std::move(answer));
+    // Resumed in this turn's task stage, right after the receive stage (run to completion).
+    waiter->waiting_shard_->schedule(std::exchange(waiter->waiting_, {}));
 }
 
 bool udp_socket::deliver(udp_datagram&& datagram) {
-    if (count_ == queue_.size()) {
+    if (waiter_ != nullptr) {  // straight to the waiting task: nothing is queued ahead of it
+        ++counters_.received;
+        wake(std::move(datagram));
+        return true;
+    }
+    if (queue_.size() >= queue_capacity_) {
         ++counters_.dropped_queue_full;
         return false;
     }
-    queue_[(head_ + count_) % queue_.size()] = std::move(datagram);
-    ++count_;
+    queue_.push_back(std::move(datagram));
     ++counters_.received;
-    // Resumed in this turn's task stage, right after the receive stage (DESIGN rule 4).
-    if (waiting_) waiting_shard_->schedule(std::exchange(waiting_, {}));
     return true;
 }
 
-void udp_socket::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) {
-    if (socket.waiting_) throw std::logic_error("two tasks wait on one udp_socket; give each task its own socket");
-    socket.waiting_ = waiting;
-    socket.waiting_shard_ = &this_shard();
+void udp_socket::icmp_error(const net::icmp_error& error) {
+    ++counters_.icmp_errors;
+    udp_socket_error_report report;
+    report.reporter = error.reporter;
+    report.destination = error.quoted_header.destination;
+    // UDP checked the quote holds a UDP header before passing it on.
+    const auto quoted = wire::udp_header::parse_quoted(error.quoted_payload);
+    report.destination_port = quoted ? quoted->destination_port : 0;
+    report.type = error.type;
+    report.code = error.code;
+    pending_error_ = report;
 }
 
-udp_datagram udp_socket::pop() noexcept {
-    udp_datagram datagram = std::move(queue_[head_]);
-    queue_[head_] = udp_datagram{};
-    head_ = (head_ + 1) % queue_.size();
-    --count_;
-    return datagram;
+udp_socket::receive_awaiter::~receive_awaiter() {
+    // A task destroyed while it waited must not leave the socket pointing at its frame.
+    if (socket_ != nullptr && socket_->waiter_ == this) socket_->waiter_ = nullptr;
 }
+
+bool udp_socket::receive_awaiter::await_ready() noexcept {
+    if (socket_->closed_) {
+        answer_.emplace(socket_error::closed);
+    } else if (socket_->waiter_ != nullptr) {
+        answer_.emplace(socket_error::already_waiting);
+    } else if (!socket_->queue_.empty()) {
+        answer_.emplace(socket_->queue_.pop_front());
+    }
+    return answer_.has_value();
+}
+
+void udp_socket::receive_awaiter::await_suspend(std::coroutine_handle<> waiting) noexcept {
+    waiting_ = waiting;
+    waiting_shard_ = &this_shard();
+    socket_->waiter_ = this;
+}
+
+socket_result<udp_datagram> udp_socket::receive_awaiter::await_resume() noexcept { return std::move(*answer_); }
 
 std::optional<udp_datagram> udp_socket::try_recv_from() noexcept {
-    if (count_ == 0) return std::nullopt;
-    return pop();
+    if (queue_.empty()) return std::nullopt;
+    return queue_.pop_front();
 }
 
 void udp_socket::count_send(send_status status) noexcept {
@@ -66,12 +107,14 @@ void udp_socket::count_send(send_status status) noexcept {
 }
 
 send_status udp_socket::send_to(wire::ipv4_address address, std::uint16_t port, std::span<const std::byte> payload) {
+    if (closed_) return send_status::closed;
     const send_status status = owner_.send_udp(port_, address, port, payload, clock::now());
     count_send(status);
     return status;
 }
 
 send_status udp_socket::send_to(wire::ipv4_address address, std::uint16_t port, packet&& payload) {
+    if (closed_) return send_status::closed;
     const send_status status = owner_.send_udp(port_, address, port, std::move(payload), clock::now());
     count_send(status);
     return status;

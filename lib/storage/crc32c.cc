@@ -6,7 +6,7 @@
 #include <array>
 #include <cstring>
 
-#if defined(__SSE4_2__)
+#if defined(__x86_64__)
 #include <nmmintrin.h>
 #endif
 
@@ -36,11 +36,17 @@ std::uint32_t crc32c_portable(std::span<const std::byte> bytes, std::uint32_t pr
     return ~crc;
 }
 
-#if defined(__SSE4_2__)
+// The instruction is compiled in whatever -march the build uses (target attribute) and
+// chosen at run time, so a generic build still uses it on every x86-64 CPU that has it.
+#if defined(__x86_64__)
 
-bool crc32c_hardware_available() noexcept { return true; }
+bool crc32c_hardware_available() noexcept {
+    static const bool available = __builtin_cpu_supports("sse4.2");
+    return available;
+}
 
-std::uint32_t crc32c_hardware(std::span<const std::byte> bytes, std::uint32_t previous) noexcept {
+static __attribute__((target("sse4.2"))) std::uint32_t crc32c_instruction(std::span<const std::byte> bytes,
+                                                                   std::uint32_t previous) noexcept {
     std::uint64_t crc = ~previous;
     const std::byte* at = bytes.data();
     std::size_t left = bytes.size();
@@ -52,6 +58,10 @@ std::uint32_t crc32c_hardware(std::span<const std::byte> bytes, std::uint32_t pr
     auto crc32 = std::uint32_t(crc);
     for (; left > 0; --left, ++at) crc32 = _mm_crc32_u8(crc32, std::uint8_t(*at));
     return ~crc32;
+}
+
+std::uint32_t crc32c_hardware(std::span<const std::byte> bytes, std::uint32_t previous) noexcept {
+    return crc32c_hardware_available() ? crc32c_instruction(bytes, previous) : crc32c_portable(bytes, previous);
 }
 
 std::uint32_t crc32c(std::span<const std::byte> bytes, std::uint32_t previous) noexcept {

@@ -3,7 +3,7 @@
 #define BOOST_TEST_MODULE sim
 #include <boost/test/unit_test.hpp>
 
-#include "tests/unit/dpdk/eal_fixture.hh"
+#include "tests/support/eal_fixture.hh"
 
 using sluice::testing::eal_fixture;
 BOOST_TEST_GLOBAL_FIXTURE(eal_fixture);

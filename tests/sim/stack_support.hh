@@ -9,12 +9,20 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "drivers/sim/wire.hh"
+#include "lib/net/device_io.hh"
 #include "lib/net/packet_pool.hh"
 #include "lib/net/stack.hh"
+#include "lib/net/wire/byte_order.hh"
+#include "lib/net/wire/checksum.hh"
+#include "lib/net/wire/ethernet.hh"
+#include "lib/net/wire/ipv4.hh"
+#include "lib/net/wire/udp.hh"
 #include "tests/sim/sim_support.hh"
 
 namespace sluice::testing {
@@ -89,8 +97,8 @@ struct two_hosts {
         wire = std::make_unique<sim::wire>(config);
         port_a = &wire->add_port("host_a", mac_of(1));
         port_b = &wire->add_port("host_b", mac_of(2));
-        a = std::make_unique<net::stack>(*port_a, 0, host_config("198.18.0.1/24"), limits);
-        b = std::make_unique<net::stack>(*port_b, 0, host_config("198.18.0.2/24"), limits);
+        a = std::make_unique<net::stack>(net::properties_of(*port_a), host_config("198.18.0.1/24"), limits);
+        b = std::make_unique<net::stack>(net::properties_of(*port_b), host_config("198.18.0.2/24"), limits);
     }
     ~two_hosts() {
         a.reset();  // stacks free what they hold; the wire frees what is in flight
@@ -101,15 +109,15 @@ struct two_hosts {
 
     // One loop turn for both hosts at the wire's current time.
     void turn() {
-        while (a->receive(now()) || b->receive(now())) {
+        while (net::receive_burst(*a, *port_a, 0, now()) || net::receive_burst(*b, *port_b, 0, now())) {
         }
         if (wire->now() >= next_housekeeping) {
             a->housekeeping(now());
             b->housekeeping(now());
             next_housekeeping = wire->now() + limits.housekeeping_period;
         }
-        (void)a->transmit();
-        (void)b->transmit();
+        (void)net::transmit_burst(*a, *port_a, 0);
+        (void)net::transmit_burst(*b, *port_b, 0);
     }
     // Runs event to event (and housekeeping to housekeeping) until `duration` has passed.
     void run_for(sim::nanoseconds duration) {
@@ -124,5 +132,77 @@ struct two_hosts {
         }
     }
 };
+
+inline std::vector<std::byte> pattern(std::size_t size, unsigned seed) {
+    std::vector<std::byte> bytes(size);
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = std::byte((i * 31 + seed * 7) & 0xff);
+    return bytes;
+}
+
+// An Ethernet + IPv4 + UDP frame from A (02::01, 198.18.0.1) to B, built with the wire
+// emitters; `break_checksum` flips the UDP checksum.
+inline std::vector<std::byte> udp_frame(std::uint16_t destination_port, std::span<const std::byte> payload,
+                                 bool break_checksum = false) {
+    namespace wire = net::wire;
+    std::vector<std::byte> frame(14 + 20 + 8 + payload.size());
+    wire::ethernet_header ethernet{mac_of(2), mac_of(1), std::nullopt, wire::ethertype_ipv4};
+    ethernet.emit(frame);
+    wire::ipv4_header ip;
+    ip.total_length = std::uint16_t(20 + 8 + payload.size());
+    ip.protocol = wire::ip_protocol_udp;
+    ip.source = address("198.18.0.1");
+    ip.destination = address("198.18.0.2");
+    ip.emit(std::span<std::byte>(frame).subspan(14));
+    wire::udp_header udp;
+    udp.source_port = 5000;
+    udp.destination_port = destination_port;
+    udp.length = std::uint16_t(8 + payload.size());
+    udp.checksum = 0;
+    auto datagram = std::span<std::byte>(frame).subspan(34);
+    udp.emit(datagram);
+    std::copy(payload.begin(), payload.end(), datagram.begin() + 8);
+    wire::internet_checksum sum;
+    sum.add_ipv4_pseudo_header(ip.source, ip.destination, wire::ip_protocol_udp, udp.length);
+    sum.add(datagram);
+    std::uint16_t checksum = sum.finish();
+    if (checksum == 0) checksum = 0xffff;
+    if (break_checksum) checksum ^= 0x0101;
+    wire::store_be16(datagram, 6, checksum);
+    return frame;
+}
+
+inline net::packet packet_of(std::span<const std::byte> bytes) {
+    auto made = net::packet::copy_of(bytes);
+    BOOST_REQUIRE(made);
+    return std::move(*made);
+}
+
+// Every frame that reached `port`, as bytes.
+inline std::vector<std::vector<std::byte>> frames_at(sim::port& port) {
+    std::vector<std::vector<std::byte>> out;
+    rte_mbuf* frames[32];
+    while (std::uint16_t n = port.rx_burst(0, frames, 32)) {
+        for (std::uint16_t i = 0; i < n; ++i) {
+            auto received = net::packet::from_mbuf(frames[i]);
+            std::vector<std::byte> bytes(received.length());
+            received.copy_out(0, bytes);
+            out.push_back(std::move(bytes));
+        }
+    }
+    return out;
+}
+
+// Lets B's frames cross the wire to A's port (A's stack does not run).
+inline std::vector<std::vector<std::byte>> deliver_b_to_a(two_hosts& hosts) {
+    (void)net::transmit_burst(*hosts.b, *hosts.port_b, 0);
+    auto frames = frames_at(*hosts.port_a);
+    while (auto event = hosts.wire->next_event()) {
+        if (*event > hosts.wire->now()) hosts.wire->advance_to(*event);
+        auto more = frames_at(*hosts.port_a);
+        if (more.empty() && *event <= hosts.wire->now()) break;
+        frames.insert(frames.end(), more.begin(), more.end());
+    }
+    return frames;
+}
 
 }  // namespace sluice::testing

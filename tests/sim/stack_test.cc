@@ -25,82 +25,6 @@ using namespace sluice::testing;
 using namespace std::chrono_literals;
 using net::wire::drop_reason;
 
-namespace {
-
-std::vector<std::byte> pattern(std::size_t size, unsigned seed) {
-    std::vector<std::byte> bytes(size);
-    for (std::size_t i = 0; i < size; ++i) bytes[i] = std::byte((i * 31 + seed * 7) & 0xff);
-    return bytes;
-}
-
-// An Ethernet + IPv4 + UDP frame from A (02::01, 198.18.0.1) to B, built with the wire
-// emitters; `break_checksum` flips the UDP checksum.
-std::vector<std::byte> udp_frame(std::uint16_t destination_port, std::span<const std::byte> payload,
-                                 bool break_checksum = false) {
-    namespace wire = net::wire;
-    std::vector<std::byte> frame(14 + 20 + 8 + payload.size());
-    wire::ethernet_header ethernet{mac_of(2), mac_of(1), std::nullopt, wire::ethertype_ipv4};
-    ethernet.emit(frame);
-    wire::ipv4_header ip;
-    ip.total_length = std::uint16_t(20 + 8 + payload.size());
-    ip.protocol = wire::ip_protocol_udp;
-    ip.source = address("198.18.0.1");
-    ip.destination = address("198.18.0.2");
-    ip.emit(std::span<std::byte>(frame).subspan(14));
-    wire::udp_header udp;
-    udp.source_port = 5000;
-    udp.destination_port = destination_port;
-    udp.length = std::uint16_t(8 + payload.size());
-    udp.checksum = 0;
-    auto datagram = std::span<std::byte>(frame).subspan(34);
-    udp.emit(datagram);
-    std::copy(payload.begin(), payload.end(), datagram.begin() + 8);
-    wire::internet_checksum sum;
-    sum.add_ipv4_pseudo_header(ip.source, ip.destination, wire::ip_protocol_udp, udp.length);
-    sum.add(datagram);
-    std::uint16_t checksum = sum.finish();
-    if (checksum == 0) checksum = 0xffff;
-    if (break_checksum) checksum ^= 0x0101;
-    wire::store_be16(datagram, 6, checksum);
-    return frame;
-}
-
-net::packet packet_of(std::span<const std::byte> bytes) {
-    auto made = net::packet::copy_of(bytes);
-    BOOST_REQUIRE(made);
-    return std::move(*made);
-}
-
-// Every frame that reached `port`, as bytes.
-std::vector<std::vector<std::byte>> frames_at(sim::port& port) {
-    std::vector<std::vector<std::byte>> out;
-    rte_mbuf* frames[32];
-    while (std::uint16_t n = port.rx_burst(0, frames, 32)) {
-        for (std::uint16_t i = 0; i < n; ++i) {
-            auto received = net::packet::from_mbuf(frames[i]);
-            std::vector<std::byte> bytes(received.length());
-            received.copy_out(0, bytes);
-            out.push_back(std::move(bytes));
-        }
-    }
-    return out;
-}
-
-// Lets B's frames cross the wire to A's port (A's stack does not run).
-std::vector<std::vector<std::byte>> deliver_b_to_a(two_hosts& hosts) {
-    (void)hosts.b->transmit();
-    auto frames = frames_at(*hosts.port_a);
-    while (auto event = hosts.wire->next_event()) {
-        if (*event > hosts.wire->now()) hosts.wire->advance_to(*event);
-        auto more = frames_at(*hosts.port_a);
-        if (more.empty() && *event <= hosts.wire->now()) break;
-        frames.insert(frames.end(), more.begin(), more.end());
-    }
-    return frames;
-}
-
-}  // namespace
-
 BOOST_AUTO_TEST_SUITE(sim_stack)
 
 BOOST_AUTO_TEST_CASE(resolves_by_arp_then_delivers_a_udp_datagram) {
@@ -347,7 +271,7 @@ BOOST_AUTO_TEST_CASE(hostile_frames_are_counted_by_reason_and_dropped_without_le
         frame.resize(14 + random() % (frame.size() - 13));
         feed(frame);
     }
-    (void)hosts.b->transmit();  // port unreachable replies go out and are freed with the wire
+    (void)net::transmit_burst(*hosts.b, *hosts.port_b, 0);  // port unreachable replies go out and are freed with the wire
     BOOST_CHECK_LE(hosts.b->reassembly().bytes_held(), hosts.limits.reassembly.max_bytes);
 }
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/net/device.hh"
+#include "lib/net/wire/ethernet_address.hh"
 #include "lib/net/wire/ipv4_address.hh"
 #include "lib/net/wire/parse_result.hh"
 

@@ -57,6 +57,14 @@ public:
         return sum.finish();
     }
 
+    // The start of every UDP and TCP checksum over IPv4: a sum holding the pseudo header.
+    static internet_checksum for_l4(ipv4_address source, ipv4_address destination, std::uint8_t protocol,
+                                    std::uint16_t length) noexcept {
+        internet_checksum sum;
+        sum.add_ipv4_pseudo_header(source, destination, protocol, length);
+        return sum;
+    }
+
 private:
     // Sum of 16-bit words, and inside add() of 32-bit words (RFC 1071 section 2 (C),
     // parallel summation: 2^16 is 1 modulo 0xffff, so both fold to the same 16 bits). The
@@ -65,5 +73,12 @@ private:
     std::uint64_t sum_ = 0;
     bool odd_ = false;  // an odd number of bytes so far: the next byte is a low half
 };
+
+// What the L4 checksum field holds when the device computes the checksum (DPDK's rule for
+// the TCP and UDP offloads): the pseudo-header sum, not inverted.
+inline std::uint16_t l4_offload_seed(ipv4_address source, ipv4_address destination, std::uint8_t protocol,
+                                     std::uint16_t length) noexcept {
+    return static_cast<std::uint16_t>(~internet_checksum::for_l4(source, destination, protocol, length).finish());
+}
 
 }  // namespace sluice::net::wire

@@ -32,6 +32,7 @@ enum class drop_reason : std::uint8_t {
     ipv4_reserved_flag_set,       // flags bit 0, which RFC 791 section 3.1 says must be zero
     ipv4_fragment_misaligned,     // more fragments follow, but this one's data is not a multiple of 8
     ipv4_fragment_too_large,      // fragment offset + data past 65535 bytes (the "ping of death")
+    ipv4_bad_option,              // an option's length is below 2 or runs past the header (RFC 791 3.1)
 
     // ICMP (RFC 792).
     icmp_truncated,     // fewer than 8 bytes
@@ -53,6 +54,7 @@ enum class drop_reason : std::uint8_t {
     ipv4_bad_source,            // source is a broadcast or multicast address (RFC 1122 3.2.1.3)
     ipv4_protocol_unsupported,  // neither ICMP nor UDP
     icmp_not_handled,           // an ICMP type we do not answer, or an echo to a broadcast
+    icmp_error_unmatched,       // an ICMP error quoting no datagram of ours or no protocol we run
     udp_port_unreachable,       // no socket bound to the port on this shard
     udp_socket_queue_full,      // the socket's receive queue was full
 
@@ -80,6 +82,7 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::ipv4_reserved_flag_set: return "ipv4_reserved_flag_set";
         case drop_reason::ipv4_fragment_misaligned: return "ipv4_fragment_misaligned";
         case drop_reason::ipv4_fragment_too_large: return "ipv4_fragment_too_large";
+        case drop_reason::ipv4_bad_option: return "ipv4_bad_option";
         case drop_reason::icmp_truncated: return "icmp_truncated";
         case drop_reason::icmp_bad_checksum: return "icmp_bad_checksum";
         case drop_reason::udp_truncated: return "udp_truncated";
@@ -94,6 +97,7 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::ipv4_bad_source: return "ipv4_bad_source";
         case drop_reason::ipv4_protocol_unsupported: return "ipv4_protocol_unsupported";
         case drop_reason::icmp_not_handled: return "icmp_not_handled";
+        case drop_reason::icmp_error_unmatched: return "icmp_error_unmatched";
         case drop_reason::udp_port_unreachable: return "udp_port_unreachable";
         case drop_reason::udp_socket_queue_full: return "udp_socket_queue_full";
         case drop_reason::count_: break;
@@ -102,7 +106,8 @@ constexpr std::string_view name(drop_reason reason) noexcept {
 }
 
 // One shard's drops, by reason. Plain counters: the owning shard counts, and a reader on
-// another thread gets them through submit_to (DESIGN rule 6), never by a shared read.
+// another thread gets them through submit_to (docs/architecture.md, "Cross-core calls"), never by a
+// shared read.
 struct drop_counters {
     std::array<std::uint64_t, drop_reason_count> by_reason{};
 

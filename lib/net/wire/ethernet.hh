@@ -10,7 +10,7 @@
 #include <optional>
 #include <span>
 
-#include "lib/net/device.hh"
+#include "lib/net/wire/ethernet_address.hh"
 #include "lib/net/wire/parse_result.hh"
 
 namespace sluice::net::wire {

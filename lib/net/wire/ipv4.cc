@@ -1,6 +1,6 @@
-// IPv4 header (RFC 791) parse and emit. Options (RFC 791 3.1 "Options") are covered by the
-// checksum and skipped by header_length; none is acted on, so source routes and the like
-// in hostile packets have no effect here.
+// IPv4 header (RFC 791) parse and emit, and the walk over its options. Options (RFC 791
+// 3.1 "Options") are covered by the checksum and skipped by header_length; none is acted
+// on, so source routes and the like in hostile packets have no effect here.
 #include "lib/net/wire/ipv4.hh"
 
 #include <cassert>
@@ -86,6 +86,25 @@ void ipv4_header::emit(std::span<std::byte> out, bool fill_checksum) const noexc
     store_be32(out, source_offset, source.value);
     store_be32(out, destination_offset, destination.value);
     if (fill_checksum) store_be16(out, checksum_offset, internet_checksum::of(out.first(min_length)));
+}
+
+std::optional<std::size_t> find_malformed_ipv4_option(std::span<const std::byte> header_bytes) noexcept {
+    constexpr std::uint8_t end_of_list = 0;
+    constexpr std::uint8_t no_operation = 1;
+    std::size_t at = ipv4_header::min_length;
+    while (at < header_bytes.size()) {
+        const std::uint8_t type = load_u8(header_bytes, at);
+        if (type == end_of_list) return std::nullopt;
+        if (type == no_operation) {
+            ++at;
+            continue;
+        }
+        if (header_bytes.size() - at < 2) return at;  // no room for the length octet
+        const std::size_t length = load_u8(header_bytes, at + 1);
+        if (length < 2 || length > header_bytes.size() - at) return at;
+        at += length;
+    }
+    return std::nullopt;
 }
 
 }  // namespace sluice::net::wire

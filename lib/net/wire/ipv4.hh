@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "lib/net/wire/ipv4_address.hh"
@@ -78,5 +79,14 @@ struct ipv4_header {
 
     friend bool operator==(const ipv4_header&, const ipv4_header&) = default;
 };
+
+// Walks the options of a whole IPv4 header (`header_bytes`, header_length long: the 20
+// fixed bytes, then the options) by their lengths (RFC 791 3.1, "Options"): end of list
+// (0) stops the walk, no operation (1) is one octet, every other option is type, length
+// (counting both) and data. Returns the offset, from the header's first octet, of the
+// first option that cannot be read — a length below 2, or one that runs past the header —
+// or nothing when the list reads to its end. No option is acted on. Linux refuses the
+// same lists and points its parameter problem at the same octet (the option's type).
+std::optional<std::size_t> find_malformed_ipv4_option(std::span<const std::byte> header_bytes) noexcept;
 
 }  // namespace sluice::net::wire

@@ -1,4 +1,4 @@
-// Text forms of ipv4_address, ipv4_prefix and ethernet_address: strict parsers for
+// Text forms of ipv4_address and ipv4_prefix: strict parsers for
 // configuration and command lines, and the printers that undo them.
 #include "lib/net/wire/ipv4_address.hh"
 
@@ -18,13 +18,6 @@ std::optional<unsigned> parse_decimal(std::string_view text, unsigned max) noexc
     }
     if (value > max) return std::nullopt;
     return value;
-}
-
-std::optional<unsigned> parse_hex_digit(char c) noexcept {
-    if (c >= '0' && c <= '9') return static_cast<unsigned>(c - '0');
-    if (c >= 'a' && c <= 'f') return static_cast<unsigned>(c - 'a' + 10);
-    if (c >= 'A' && c <= 'F') return static_cast<unsigned>(c - 'A' + 10);
-    return std::nullopt;
 }
 
 }  // namespace
@@ -63,20 +56,5 @@ std::optional<ipv4_prefix> ipv4_prefix::parse(std::string_view text) noexcept {
 }
 
 std::string ipv4_prefix::to_string() const { return address.to_string() + "/" + std::to_string(length); }
-
-std::optional<ethernet_address> parse_ethernet_address(std::string_view text) noexcept {
-    constexpr std::size_t text_length = 6 * 2 + 5;  // "xx:xx:xx:xx:xx:xx"
-    if (text.size() != text_length) return std::nullopt;
-    ethernet_address address;
-    for (std::size_t i = 0; i < address.bytes.size(); ++i) {
-        const std::size_t at = i * 3;
-        if (i > 0 && text[at - 1] != ':') return std::nullopt;
-        const std::optional<unsigned> high = parse_hex_digit(text[at]);
-        const std::optional<unsigned> low = parse_hex_digit(text[at + 1]);
-        if (!high || !low) return std::nullopt;
-        address.bytes[i] = static_cast<std::uint8_t>(*high << 4 | *low);
-    }
-    return address;
-}
 
 }  // namespace sluice::net::wire

@@ -1,5 +1,5 @@
-// sluice::net::wire addresses: ipv4_address and ipv4_prefix (values, host byte order), and
-// the text form and classification of ethernet_address (defined in lib/net/device.hh).
+// sluice::net::wire addresses: ipv4_address and ipv4_prefix (values, host byte order).
+// MAC addresses are in ethernet_address.hh.
 // Plain values any thread may use; parse and to_string are for configuration, not packets.
 #pragma once
 
@@ -11,7 +11,6 @@
 #include <string>
 #include <string_view>
 
-#include "lib/net/device.hh"
 
 namespace sluice::net::wire {
 
@@ -61,6 +60,11 @@ struct ipv4_prefix {
     constexpr ipv4_address network() const noexcept { return {address.value & mask()}; }
     // The directed broadcast (RFC 919 section 7): the network with every host bit set.
     constexpr ipv4_address broadcast() const noexcept { return {network().value | ~mask()}; }
+    // `other` is this prefix's directed broadcast. A /31 (RFC 3021) and a /32 have none:
+    // every address in them is a host.
+    constexpr bool is_directed_broadcast(ipv4_address other) const noexcept {
+        return length < 31 && other == broadcast();
+    }
     constexpr bool contains(ipv4_address other) const noexcept {
         return (other.value & mask()) == network().value;
     }
@@ -69,21 +73,6 @@ struct ipv4_prefix {
 
     friend constexpr bool operator==(const ipv4_prefix&, const ipv4_prefix&) = default;
 };
-
-// "02:00:00:00:00:01": exactly six groups of two hex digits (either case) separated by ':'.
-std::optional<ethernet_address> parse_ethernet_address(std::string_view text) noexcept;
-
-inline constexpr ethernet_address ethernet_broadcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
-
-constexpr bool is_broadcast(const ethernet_address& address) noexcept {
-    for (std::uint8_t byte : address.bytes)
-        if (byte != 0xff) return false;
-    return true;
-}
-
-// The individual/group (I/G) bit of IEEE Std 802, the least significant bit of the first
-// byte on the wire: set for multicast and for broadcast.
-constexpr bool is_multicast(const ethernet_address& address) noexcept { return (address.bytes[0] & 1u) != 0; }
 
 }  // namespace sluice::net::wire
 

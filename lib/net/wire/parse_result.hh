@@ -3,10 +3,8 @@
 // no exception). A plain value owning its T; any thread.
 #pragma once
 
-#include <cassert>
-#include <utility>
-
 #include "lib/net/wire/drop_reason.hh"
+#include "lib/net/wire/outcome.hh"
 
 namespace sluice::net::wire {
 
@@ -26,38 +24,8 @@ namespace sluice::net::wire {
 //    writes what it is given, so a stack that emits nonsense sends nonsense.
 // 4. Bytes past what a header says it covers (Ethernet padding after a short IPv4 packet,
 //    after ARP's 28 bytes) are not the parser's business: the caller trims them.
+// A parser's answer: the header value, or the drop_reason it was refused for (error()).
 template <typename T>
-class [[nodiscard]] parse_result {
-public:
-    parse_result(T value) noexcept : value_(std::move(value)) {}
-    parse_result(drop_reason reason) noexcept : reason_(reason), ok_(false) {}
-
-    bool ok() const noexcept { return ok_; }
-    explicit operator bool() const noexcept { return ok_; }
-
-    T& value() & noexcept {
-        assert(ok_);
-        return value_;
-    }
-    const T& value() const& noexcept {
-        assert(ok_);
-        return value_;
-    }
-    T& operator*() & noexcept { return value(); }
-    const T& operator*() const& noexcept { return value(); }
-    T* operator->() noexcept { return &value(); }
-    const T* operator->() const noexcept { return &value(); }
-
-    // Why the parse failed; only for a failed result.
-    drop_reason reason() const noexcept {
-        assert(!ok_);
-        return reason_;
-    }
-
-private:
-    T value_{};  // header values are small and default-constructible: no variant needed
-    drop_reason reason_{};
-    bool ok_ = true;
-};
+using parse_result = outcome<T, drop_reason>;
 
 }  // namespace sluice::net::wire

@@ -16,8 +16,7 @@ constexpr std::size_t length_offset = 4;
 
 // The pseudo header and the header's words, its checksum field counted as zero.
 internet_checksum start(ipv4_address source, ipv4_address destination, const udp_header& header) noexcept {
-    internet_checksum sum;
-    sum.add_ipv4_pseudo_header(source, destination, ip_protocol_udp, header.length);
+    internet_checksum sum = internet_checksum::for_l4(source, destination, ip_protocol_udp, header.length);
     sum.add16(header.source_port);
     sum.add16(header.destination_port);
     sum.add16(header.length);
@@ -41,6 +40,16 @@ parse_result<udp_header> udp_header::parse(std::span<const std::byte> header_byt
     header.checksum = load_be16(header_bytes, checksum_offset);
     if (header.length < length_bytes) return drop_reason::udp_bad_length;
     if (header.length > bytes_available) return drop_reason::udp_truncated;
+    return header;
+}
+
+parse_result<udp_header> udp_header::parse_quoted(std::span<const std::byte> quoted) noexcept {
+    if (quoted.size() < length_bytes) return drop_reason::udp_truncated;
+    udp_header header;
+    header.source_port = load_be16(quoted, source_port_offset);
+    header.destination_port = load_be16(quoted, destination_port_offset);
+    header.length = load_be16(quoted, length_offset);
+    header.checksum = load_be16(quoted, checksum_offset);
     return header;
 }
 

@@ -38,6 +38,11 @@ struct udp_header {
         return parse(datagram, datagram.size());
     }
 
+    // The header as an ICMP error quotes it (RFC 792: the first 8 bytes of a datagram whose
+    // rest is cut off): refuses only udp_truncated below 8 bytes; the length field is
+    // returned as found, unchecked.
+    static parse_result<udp_header> parse_quoted(std::span<const std::byte> quoted) noexcept;
+
     // Writes `length_bytes` bytes at the front of `out`, `checksum` as it is: set it first
     // with udp_checksum (or leave it 0 for none, or for a NIC with tx_udp_checksum).
     void emit(std::span<std::byte> out) const noexcept;

@@ -23,7 +23,7 @@
 #include "lib/net/wire/icmp.hh"
 #include "lib/net/wire/ipv4.hh"
 #include "lib/net/wire/udp.hh"
-#include "tests/unit/net/wire_frames.hh"
+#include "tests/unit/wire/wire_frames.hh"
 
 namespace wire = sluice::net::wire;
 
@@ -71,7 +71,7 @@ void parse_all(std::span<const std::byte> frame, outcome& seen) {
     (void)wire::udp_header::parse(frame);
 
     const auto ethernet = wire::ethernet_header::parse(frame);
-    if (!ethernet) return seen.drops.count(ethernet.reason());
+    if (!ethernet) return seen.drops.count(ethernet.error());
     ++seen.ethernet;
     BOOST_TEST_REQUIRE(ethernet->length() <= frame.size());
     BOOST_TEST_REQUIRE(emits_back_equal(*ethernet));
@@ -79,7 +79,7 @@ void parse_all(std::span<const std::byte> frame, outcome& seen) {
 
     if (ethernet->ethertype == wire::ethertype_arp) {
         const auto arp = wire::arp_packet::parse(payload);
-        if (!arp) return seen.drops.count(arp.reason());
+        if (!arp) return seen.drops.count(arp.error());
         ++seen.arp;
         BOOST_TEST_REQUIRE(emits_back_equal(*arp));
         return;
@@ -87,7 +87,7 @@ void parse_all(std::span<const std::byte> frame, outcome& seen) {
     if (ethernet->ethertype != wire::ethertype_ipv4) return seen.drops.count(wire::drop_reason::ethertype_unknown);
 
     const auto ip = wire::ipv4_header::parse(payload);
-    if (!ip) return seen.drops.count(ip.reason());
+    if (!ip) return seen.drops.count(ip.error());
     ++seen.ipv4;
     BOOST_TEST_REQUIRE(ip->header_length >= wire::ipv4_header::min_length);
     BOOST_TEST_REQUIRE(ip->header_length <= ip->total_length);
@@ -103,12 +103,12 @@ void parse_all(std::span<const std::byte> frame, outcome& seen) {
 
     if (ip->protocol == wire::ip_protocol_icmp) {
         const auto icmp = wire::icmp_header::parse(l4);
-        if (!icmp) return seen.drops.count(icmp.reason());
+        if (!icmp) return seen.drops.count(icmp.error());
         ++seen.icmp;
         BOOST_TEST_REQUIRE(emits_back_equal(*icmp));
     } else if (ip->protocol == wire::ip_protocol_udp) {
         const auto udp = wire::udp_header::parse(l4.first(std::min<std::size_t>(l4.size(), 8)), l4.size());
-        if (!udp) return seen.drops.count(udp.reason());
+        if (!udp) return seen.drops.count(udp.error());
         BOOST_TEST_REQUIRE(udp->length <= l4.size());
         BOOST_TEST_REQUIRE(emits_back_equal(*udp));
         const auto data = l4.subspan(wire::udp_header::length_bytes, udp->payload_length());

@@ -16,7 +16,7 @@
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/ipv4.hh"
 #include "lib/net/wire/udp.hh"
-#include "tests/unit/net/wire_frames.hh"
+#include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::wire::drop_reason;
 using sluice::net::wire::ip_protocol_icmp;
@@ -54,7 +54,7 @@ void set_flags_and_offset(std::span<std::byte> packet, std::uint16_t word) {
 drop_reason reason_of(std::span<const std::byte> packet, bool verify_checksum = true) {
     const auto header = ipv4_header::parse(packet, verify_checksum);
     BOOST_TEST_REQUIRE(!header.ok());
-    return header.reason();
+    return header.error();
 }
 
 bool same_bytes(std::span<const std::byte> a, std::span<const std::byte> b) {
@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(emits_the_header_it_parsed) {
         BOOST_TEST(same_bytes(as_given, packet.first(20)));
         const auto again = ipv4_header::parse(std::span<const std::byte>(computed).first(20), false);
         BOOST_TEST_REQUIRE(!again.ok());  // 20 bytes cannot hold the payload total_length claims
-        BOOST_TEST((again.reason() == drop_reason::ipv4_truncated));
+        BOOST_TEST((again.error() == drop_reason::ipv4_truncated));
     }
 }
 
@@ -310,6 +310,48 @@ BOOST_AUTO_TEST_CASE(rejects_a_fragment_reaching_past_65535_bytes) {
     auto whole = ipv4_part(wire_frames::first_fragment);
     set_flags_and_offset(whole, 0x1fff);
     BOOST_TEST((reason_of(whole) == drop_reason::ipv4_fragment_too_large));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// RFC 791 3.1, "Options": end of list, no operation, and type-length-data options.
+BOOST_AUTO_TEST_SUITE(ipv4_options)
+
+namespace {
+// A 20-byte header followed by `options` (already a multiple of 4 long).
+std::vector<std::byte> header_with_options(std::initializer_list<unsigned> options) {
+    std::vector<std::byte> header(20, std::byte{0});
+    header[0] = std::byte(0x40 | ((20 + options.size()) / 4));
+    for (unsigned octet : options) header.push_back(std::byte(octet));
+    return header;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_well_formed_option_list_reads_to_its_end) {
+    using sluice::net::wire::find_malformed_ipv4_option;
+    BOOST_TEST(!find_malformed_ipv4_option(header_with_options({})).has_value());
+    BOOST_TEST(!find_malformed_ipv4_option(header_with_options({1, 1, 1, 0})).has_value());  // NOPs, end
+    // Router alert (RFC 2113: type 148, length 4), then end of list and padding.
+    BOOST_TEST(!find_malformed_ipv4_option(header_with_options({148, 4, 0, 0, 0, 0, 0, 0})).has_value());
+    // An unknown option is skipped by its length; after end of list nothing is read.
+    BOOST_TEST(!find_malformed_ipv4_option(header_with_options({0x9e, 3, 7, 0, 0, 99, 99, 99})).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(lengths_of_zero_one_or_past_the_header_point_at_the_option) {
+    using sluice::net::wire::find_malformed_ipv4_option;
+    const auto zero = find_malformed_ipv4_option(header_with_options({1, 148, 0, 0}));
+    BOOST_TEST_REQUIRE(zero.has_value());
+    BOOST_TEST(*zero == 21u);  // the option's type octet, as Linux points
+    const auto one = find_malformed_ipv4_option(header_with_options({148, 1, 0, 0}));
+    BOOST_TEST_REQUIRE(one.has_value());
+    BOOST_TEST(*one == 20u);
+    const auto past = find_malformed_ipv4_option(header_with_options({1, 1, 148, 6}));
+    BOOST_TEST_REQUIRE(past.has_value());
+    BOOST_TEST(*past == 22u);
+    // A type octet with no room left for its length.
+    const auto cut = find_malformed_ipv4_option(header_with_options({1, 1, 1, 148}));
+    BOOST_TEST_REQUIRE(cut.has_value());
+    BOOST_TEST(*cut == 23u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -76,6 +76,7 @@ rte_mbuf* make_frame(rte_mempool* pool, const flow& f, bool reply, std::uint32_t
     auto put32 = [&](std::size_t at, std::uint32_t v) { put16(at, std::uint16_t(v >> 16)), put16(at + 2, std::uint16_t(v)); };
     put16(12, 0x0800);
     bytes[14] = 0x45;
+    put16(14 + 2, 20 + 8 + 12);  // total length: a well-formed header (the hash parses it)
     bytes[14 + 9] = f.protocol;
     put32(14 + 12, reply ? f.b_addr : f.a_addr);
     put32(14 + 16, reply ? f.a_addr : f.b_addr);

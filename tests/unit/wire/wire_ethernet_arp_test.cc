@@ -14,7 +14,7 @@
 #include "lib/net/wire/arp.hh"
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/ethernet.hh"
-#include "tests/unit/net/wire_frames.hh"
+#include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::ethernet_address;
 using sluice::net::wire::arp_operation_reply;
@@ -111,7 +111,7 @@ BOOST_AUTO_TEST_CASE(rejects_a_tag_inside_a_tag) {
             store_be16(frame, 16, inner);
             const auto header = ethernet_header::parse(frame);
             BOOST_TEST_REQUIRE(!header.ok());
-            BOOST_TEST((header.reason() == drop_reason::vlan_stacked));
+            BOOST_TEST((header.error() == drop_reason::vlan_stacked));
         }
     }
 }
@@ -131,7 +131,7 @@ BOOST_AUTO_TEST_CASE(reports_every_truncation) {
     for (std::size_t length = 0; length < 14; ++length) {
         const auto header = ethernet_header::parse(untagged.first(length));
         BOOST_TEST_REQUIRE(!header.ok());
-        BOOST_TEST_REQUIRE((header.reason() == drop_reason::ethernet_truncated), "length " << length);
+        BOOST_TEST_REQUIRE((header.error() == drop_reason::ethernet_truncated), "length " << length);
     }
     BOOST_TEST(ethernet_header::parse(untagged.first(14)).ok());
 
@@ -140,7 +140,7 @@ BOOST_AUTO_TEST_CASE(reports_every_truncation) {
         const auto header = ethernet_header::parse(tagged.first(length));
         BOOST_TEST_REQUIRE(!header.ok());
         const drop_reason expected = length < 14 ? drop_reason::ethernet_truncated : drop_reason::vlan_truncated;
-        BOOST_TEST_REQUIRE((header.reason() == expected), "length " << length);
+        BOOST_TEST_REQUIRE((header.error() == expected), "length " << length);
     }
     BOOST_TEST(ethernet_header::parse(tagged.first(18)).ok());
 }
@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(reports_every_truncation_below_28_bytes) {
     for (std::size_t length = 0; length < arp_packet::length; ++length) {
         const auto arp = arp_packet::parse(message.first(length));
         BOOST_TEST_REQUIRE(!arp.ok());
-        BOOST_TEST_REQUIRE((arp.reason() == drop_reason::arp_truncated), "length " << length);
+        BOOST_TEST_REQUIRE((arp.error() == drop_reason::arp_truncated), "length " << length);
     }
     BOOST_TEST(arp_packet::parse(message.first(arp_packet::length)).ok());
 }
@@ -228,7 +228,7 @@ BOOST_AUTO_TEST_CASE(rejects_anything_but_ethernet_over_ipv4) {
             message[wire_frames::arp_offset + f.offset] = std::byte(f.value);
         const auto arp = arp_packet::parse(std::span(message).subspan(wire_frames::arp_offset));
         BOOST_TEST_REQUIRE(!arp.ok());
-        BOOST_TEST((arp.reason() == drop_reason::arp_unsupported_format), "offset " << f.offset << " value " << f.value);
+        BOOST_TEST((arp.error() == drop_reason::arp_unsupported_format), "offset " << f.offset << " value " << f.value);
     }
 }
 
@@ -238,7 +238,7 @@ BOOST_AUTO_TEST_CASE(rejects_operations_other_than_request_and_reply) {
         store_be16(message, wire_frames::arp_offset + 6, operation);
         const auto arp = arp_packet::parse(std::span(message).subspan(wire_frames::arp_offset));
         BOOST_TEST_REQUIRE(!arp.ok());
-        BOOST_TEST((arp.reason() == drop_reason::arp_bad_operation), "operation " << operation);
+        BOOST_TEST((arp.error() == drop_reason::arp_bad_operation), "operation " << operation);
     }
 }
 

@@ -14,7 +14,7 @@
 
 #include "lib/net/wire/byte_order.hh"
 #include "lib/net/wire/checksum.hh"
-#include "tests/unit/net/wire_frames.hh"
+#include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::wire::internet_checksum;
 using sluice::net::wire::ipv4_address;

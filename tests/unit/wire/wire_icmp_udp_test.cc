@@ -16,7 +16,7 @@
 #include "lib/net/wire/icmp.hh"
 #include "lib/net/wire/ipv4.hh"
 #include "lib/net/wire/udp.hh"
-#include "tests/unit/net/wire_frames.hh"
+#include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::wire::drop_reason;
 using sluice::net::wire::icmp_checksum;
@@ -124,20 +124,20 @@ BOOST_AUTO_TEST_CASE(builds_a_port_unreachable_that_verifies) {
     BOOST_TEST(parsed->code == icmp_code_port_unreachable);
     const auto quoted = ipv4_header::parse(std::span<const std::byte>(message).subspan(icmp_header::length), true);
     BOOST_TEST_REQUIRE(!quoted.ok());  // only 8 bytes of its 13 are quoted
-    BOOST_TEST((quoted.reason() == drop_reason::ipv4_truncated));
+    BOOST_TEST((quoted.error() == drop_reason::ipv4_truncated));
 }
 
 BOOST_AUTO_TEST_CASE(reports_truncation_below_eight_bytes) {
     for (std::size_t length = 0; length < icmp_header::length; ++length) {
         const auto header = icmp_header::parse(echo_message().first(length));
         BOOST_TEST_REQUIRE(!header.ok());
-        BOOST_TEST_REQUIRE((header.reason() == drop_reason::icmp_truncated), "length " << length);
+        BOOST_TEST_REQUIRE((header.error() == drop_reason::icmp_truncated), "length " << length);
         BOOST_TEST_REQUIRE(!icmp_header::parse(echo_message().first(length), false).ok());
     }
     // Eight bytes or more: a message cut short fails its checksum, or parses unverified.
     const auto cut = icmp_header::parse(echo_message().first(20));
     BOOST_TEST_REQUIRE(!cut.ok());
-    BOOST_TEST((cut.reason() == drop_reason::icmp_bad_checksum));
+    BOOST_TEST((cut.error() == drop_reason::icmp_bad_checksum));
     BOOST_TEST(icmp_header::parse(echo_message().first(8), false).ok());
 }
 
@@ -149,7 +149,7 @@ BOOST_AUTO_TEST_CASE(rejects_every_single_bit_error) {
             message[byte] ^= std::byte(1u << bit);
             const auto header = icmp_header::parse(message);
             BOOST_TEST_REQUIRE(!header.ok(), "byte " << byte << " bit " << bit);
-            BOOST_TEST_REQUIRE((header.reason() == drop_reason::icmp_bad_checksum));
+            BOOST_TEST_REQUIRE((header.error() == drop_reason::icmp_bad_checksum));
             const std::span<const std::byte> pieces[] = {message};
             BOOST_TEST_REQUIRE(!icmp_checksum_valid(pieces));
             BOOST_TEST_REQUIRE(icmp_header::parse(message, false).ok());
@@ -258,16 +258,16 @@ BOOST_AUTO_TEST_CASE(reports_truncation_of_the_header_or_the_datagram) {
     for (std::size_t length = 0; length < udp_header::length_bytes; ++length) {
         const auto short_header = udp_header::parse(datagram.first(length), datagram.size());
         BOOST_TEST_REQUIRE(!short_header.ok());
-        BOOST_TEST_REQUIRE((short_header.reason() == drop_reason::udp_truncated), "header bytes " << length);
+        BOOST_TEST_REQUIRE((short_header.error() == drop_reason::udp_truncated), "header bytes " << length);
         const auto short_datagram = udp_header::parse(datagram.first(8), length);
         BOOST_TEST_REQUIRE(!short_datagram.ok());
-        BOOST_TEST_REQUIRE((short_datagram.reason() == drop_reason::udp_truncated), "available " << length);
+        BOOST_TEST_REQUIRE((short_datagram.error() == drop_reason::udp_truncated), "available " << length);
     }
     // Eight or more bytes, but fewer than the length field's 13.
     for (std::size_t available = 8; available < 13; ++available) {
         const auto header = udp_header::parse(datagram.first(8), available);
         BOOST_TEST_REQUIRE(!header.ok());
-        BOOST_TEST_REQUIRE((header.reason() == drop_reason::udp_truncated), "available " << available);
+        BOOST_TEST_REQUIRE((header.error() == drop_reason::udp_truncated), "available " << available);
     }
 }
 
@@ -277,7 +277,7 @@ BOOST_AUTO_TEST_CASE(rejects_a_length_field_below_eight) {
         store_be16(datagram, 4, length);
         const auto header = udp_header::parse(datagram);
         BOOST_TEST_REQUIRE(!header.ok());
-        BOOST_TEST_REQUIRE((header.reason() == drop_reason::udp_bad_length), "length " << length);
+        BOOST_TEST_REQUIRE((header.error() == drop_reason::udp_bad_length), "length " << length);
     }
 }
 

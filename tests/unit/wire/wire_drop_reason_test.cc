@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(parse_result_holds_a_value_or_a_reason) {
     const parse_result<point> bad(drop_reason::arp_truncated);
     BOOST_TEST(!bad.ok());
     BOOST_TEST(!static_cast<bool>(bad));
-    BOOST_TEST((bad.reason() == drop_reason::arp_truncated));
+    BOOST_TEST((bad.error() == drop_reason::arp_truncated));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,7 @@
 // Addresses in text and by class: ipv4_address parses strict dotted quads only (no leading
 // zeros, signs, spaces or missing parts) and prints them back; ipv4_prefix parses
 // "a.b.c.d/n" and gives mask, network, broadcast and membership, /0 and /32 included;
-// parse_ethernet_address takes exactly six two-digit hex groups; broadcast and multicast
+// ethernet_address::parse takes exactly six two-digit hex groups; broadcast and multicast
 // are told apart for both kinds.
 #include <boost/test/unit_test.hpp>
 
@@ -12,15 +12,15 @@
 #include <string>
 #include <string_view>
 
+#include "lib/net/wire/ethernet_address.hh"
 #include "lib/net/wire/ipv4_address.hh"
 
-using sluice::net::ethernet_address;
 using sluice::net::wire::ethernet_broadcast;
 using sluice::net::wire::ipv4_address;
 using sluice::net::wire::ipv4_prefix;
 using sluice::net::wire::is_broadcast;
 using sluice::net::wire::is_multicast;
-using sluice::net::wire::parse_ethernet_address;
+using sluice::net::wire::ethernet_address;
 
 BOOST_AUTO_TEST_SUITE(wire_address)
 
@@ -125,12 +125,12 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_prefixes) {
 }
 
 BOOST_AUTO_TEST_CASE(parses_ethernet_addresses_in_either_case) {
-    const auto lower = parse_ethernet_address("02:00:00:00:00:01");
+    const auto lower = ethernet_address::parse("02:00:00:00:00:01");
     BOOST_TEST_REQUIRE(lower.has_value());
     BOOST_TEST((lower->bytes == std::array<std::uint8_t, 6>{0x02, 0, 0, 0, 0, 0x01}));
     BOOST_TEST(lower->to_string() == "02:00:00:00:00:01");
 
-    const auto upper = parse_ethernet_address("AA:bb:Cc:0F:f0:9e");
+    const auto upper = ethernet_address::parse("AA:bb:Cc:0F:f0:9e");
     BOOST_TEST_REQUIRE(upper.has_value());
     BOOST_TEST((upper->bytes == std::array<std::uint8_t, 6>{0xaa, 0xbb, 0xcc, 0x0f, 0xf0, 0x9e}));
     BOOST_TEST(upper->to_string() == "aa:bb:cc:0f:f0:9e");
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(rejects_malformed_ethernet_addresses) {
         "02::00:00:00:00:01",
         "020:00:00:00:00:1",
     };
-    for (std::string_view text : bad) BOOST_TEST(!parse_ethernet_address(text).has_value(), "\"" << text << "\"");
+    for (std::string_view text : bad) BOOST_TEST(!ethernet_address::parse(text).has_value(), "\"" << text << "\"");
 }
 
 BOOST_AUTO_TEST_CASE(tells_ethernet_broadcast_and_multicast_from_unicast) {

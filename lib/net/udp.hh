@@ -1,0 +1,81 @@
+// sluice::net::udp: the stack's UDP (RFC 768, RFC 1122 4.1) as the l4_protocol of number
+// 17 — input checks and demultiplexing to the receiver bound on this shard (port
+// unreachable when none), ICMP errors passed to that receiver, and output with the checksum
+// in software or by the device. Sans-I/O; one shard's stack owns it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <unordered_map>
+
+#include "lib/core/clock.hh"
+#include "lib/net/buffer.hh"
+#include "lib/net/ipv4_output.hh"
+#include "lib/net/l4_protocol.hh"
+#include "lib/net/packet.hh"
+#include "lib/net/send_status.hh"
+#include "lib/net/wire/drop_reason.hh"
+#include "lib/net/wire/ipv4_address.hh"
+
+namespace sluice::net {
+
+// One received UDP datagram: its addresses and a view of its payload (no copy).
+struct udp_datagram {
+    wire::ipv4_address source;
+    std::uint16_t source_port = 0;
+    wire::ipv4_address destination;
+    std::uint16_t destination_port = 0;
+    buffer payload;
+};
+
+// What a bound UDP port hands its datagrams to (a udp_socket).
+class udp_receiver {
+public:
+    virtual ~udp_receiver() = default;
+    // False when its queue is full; UDP then counts the drop.
+    virtual bool deliver(udp_datagram&& datagram) = 0;
+    // An ICMP error about a datagram sent from this port (port unreachable, say).
+    virtual void icmp_error(const net::icmp_error&) {}
+};
+
+struct udp_counters {
+    std::uint64_t received = 0;
+    std::uint64_t sent = 0;
+    std::uint64_t icmp_errors = 0;  // passed to a bound receiver
+    std::uint64_t no_mbufs = 0;
+};
+
+class udp final : public l4_protocol {
+public:
+    // The most a UDP datagram carries: 65,535 bytes of IPv4 less its 20-byte header and
+    // UDP's 8 (RFC 768, RFC 791).
+    static constexpr std::size_t max_payload = 65535 - 20 - 8;
+
+    udp(ipv4_output& ip, icmp_error_sender& errors, wire::drop_counters& dropped);
+
+    // A port has at most one receiver per shard.
+    bool bind(std::uint16_t port, udp_receiver& receiver);
+    void unbind(std::uint16_t port);
+
+    // Copies `payload` once into a new packet and sends it; fragments above the MTU.
+    send_status send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
+                     std::span<const std::byte> payload, clock::time_point now);
+    // Sends an owned payload packet without copying it.
+    send_status send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
+                     packet&& payload, clock::time_point now);
+
+    void receive(const wire::ipv4_header& header, packet&& datagram, clock::time_point now) override;
+    void receive_icmp_error(const icmp_error& error, clock::time_point now) override;
+
+    const udp_counters& counters() const noexcept { return counters_; }
+
+private:
+    ipv4_output& ip_;
+    icmp_error_sender& errors_;
+    wire::drop_counters& dropped_;
+    std::unordered_map<std::uint16_t, udp_receiver*> ports_;
+    udp_counters counters_;
+};
+
+}  // namespace sluice::net
