@@ -13,11 +13,16 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string_view>
+#include <system_error>
+#include <utility>
 
 #include "lib/core/cpu_list.hh"
 #include "lib/core/shard.hh"
@@ -40,15 +45,107 @@ bool has_option(const std::vector<std::string>& args, std::initializer_list<std:
     return false;
 }
 
-long hugepages_reserved() {
-    std::ifstream meminfo("/proc/meminfo");
+// "hugepages-2048kB" -> 2048; "node12" -> 12. nullopt for any other name.
+std::optional<std::uint64_t> number_after(std::string_view name, std::string_view prefix, std::string_view suffix) {
+    if (name.size() <= prefix.size() + suffix.size() || !name.starts_with(prefix) || !name.ends_with(suffix)) {
+        return std::nullopt;
+    }
+    const std::string_view digits = name.substr(prefix.size(), name.size() - prefix.size() - suffix.size());
+    std::uint64_t value = 0;
+    const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+    return value;
+}
+
+std::uint64_t read_count(const std::filesystem::path& file) {
+    std::ifstream in(file);
+    std::uint64_t value = 0;
+    return in >> value ? value : 0;
+}
+
+// Appends one hugepage_count per hugepages-<size>kB folder under `folder`.
+void read_sizes(const std::filesystem::path& folder, int node, std::vector<hugepage_count>& counts) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+        const auto kib = number_after(entry.path().filename().native(), "hugepages-", "kB");
+        if (!kib) continue;
+        counts.push_back({node, *kib, read_count(entry.path() / "nr_hugepages"),
+                          read_count(entry.path() / "free_hugepages")});
+    }
+}
+
+// The default page size's counts from /proc/meminfo, as node -1; nullopt if unreadable.
+std::optional<hugepage_count> read_meminfo(const std::string& path) {
+    std::ifstream meminfo(path);
+    if (!meminfo) return std::nullopt;
+    hugepage_count count{-1, 0, 0, 0};
+    bool seen = false;
     std::string key;
-    long value = 0;
-    while (meminfo >> key >> value) {
-        if (key == "HugePages_Total:") return value;
+    std::uint64_t value = 0;
+    while (meminfo >> key >> value) {  // "HugePages_Total:    512", "Hugepagesize:  2048 kB"
+        if (key == "HugePages_Total:") count.reserved = value, seen = true;
+        if (key == "HugePages_Free:") count.free = value;
+        if (key == "Hugepagesize:") count.page_kib = value;
         meminfo.ignore(256, '\n');
     }
-    return 0;
+    if (!seen) return std::nullopt;
+    return count;
+}
+
+std::string page_size_name(std::uint64_t kib) {
+    if (kib % (1024 * 1024) == 0) return std::to_string(kib / (1024 * 1024)) + " GiB";
+    if (kib % 1024 == 0) return std::to_string(kib / 1024) + " MiB";
+    return std::to_string(kib) + " KiB";
+}
+
+std::string join_nodes(const std::vector<int>& nodes) {
+    std::string out;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+        if (i != 0) out += i + 1 == nodes.size() ? " and " : ", ";
+        out += std::to_string(nodes[i]);
+    }
+    return out;
+}
+
+// "2 MiB pages on node 0 (echo 512 > <path>)": 1 GiB more in the smallest size offered
+// (the one the kernel can still find free memory for at run time), on the nodes the
+// shards may run on if sysfs lists them, else on every node it lists.
+std::string how_to_reserve(const std::string& sysfs_root, bool from_sysfs, const std::vector<hugepage_count>& counts,
+                           const std::vector<unsigned>& local_nodes) {
+    std::uint64_t kib = 0;
+    for (const auto& count : counts) {
+        if (count.page_kib != 0 && (kib == 0 || count.page_kib < kib)) kib = count.page_kib;
+    }
+    if (kib == 0) kib = 2048;  // meminfo without a Hugepagesize line
+    std::vector<int> listed, local;
+    for (const auto& count : counts) {
+        if (count.node < 0 || std::find(listed.begin(), listed.end(), count.node) != listed.end()) continue;
+        listed.push_back(count.node);
+        if (std::find(local_nodes.begin(), local_nodes.end(), unsigned(count.node)) != local_nodes.end()) {
+            local.push_back(count.node);
+        }
+    }
+    const std::vector<int>& nodes = local.empty() ? listed : local;
+    const int first_node = nodes.empty() ? -1 : nodes.front();
+    std::uint64_t pages = std::max<std::uint64_t>(1, (1024 * 1024) / kib);
+    for (const auto& count : counts) {
+        if (count.node == first_node && count.page_kib == kib) pages += count.reserved;  // nr_hugepages is a total
+    }
+    const std::string size_folder = "hugepages-" + std::to_string(kib) + "kB";
+    std::string path;
+    if (!from_sysfs) {
+        path = "/proc/sys/vm/nr_hugepages";  // meminfo knows only the default size
+    } else if (nodes.empty()) {
+        path = sysfs_root + "/kernel/mm/hugepages/" + size_folder + "/nr_hugepages";
+    } else {
+        path = sysfs_root + "/devices/system/node/node" + std::to_string(first_node) + "/hugepages/" + size_folder +
+               "/nr_hugepages";
+    }
+    std::string fix = page_size_name(kib) + " pages";
+    if (!nodes.empty()) fix += (nodes.size() > 1 ? " on nodes " : " on node ") + join_nodes(nodes);
+    fix += " (echo " + std::to_string(pages) + " > " + path;
+    if (nodes.size() > 1) fix += ", and likewise for the other node" + std::string(nodes.size() > 2 ? "s" : "");
+    return fix + ")";
 }
 
 // What went wrong, in EAL's words: getopt's complaint if there is one ("unrecognized
@@ -138,6 +235,49 @@ private:
 
 }  // namespace
 
+std::vector<hugepage_count> read_hugepage_counts(const std::string& sysfs_root) {
+    std::vector<hugepage_count> counts;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(sysfs_root + "/devices/system/node", ec)) {
+        const auto node = number_after(entry.path().filename().native(), "node", "");
+        if (node) read_sizes(entry.path() / "hugepages", int(*node), counts);
+    }
+    if (counts.empty()) read_sizes(sysfs_root + "/kernel/mm/hugepages", -1, counts);  // a kernel without NUMA
+    std::sort(counts.begin(), counts.end(), [](const hugepage_count& a, const hugepage_count& b) {
+        return std::pair(a.node, a.page_kib) < std::pair(b.node, b.page_kib);
+    });
+    return counts;
+}
+
+result<void> check_hugepages(const std::string& sysfs_root, const std::string& meminfo_path,
+                             const std::vector<unsigned>& local_nodes) {
+    std::vector<hugepage_count> counts = read_hugepage_counts(sysfs_root);
+    const bool from_sysfs = !counts.empty();
+    if (!from_sysfs) {
+        const auto meminfo = read_meminfo(meminfo_path);
+        if (!meminfo) {
+            return error{"cannot tell whether hugepages are reserved: neither " + sysfs_root +
+                         "/kernel/mm/hugepages nor " + meminfo_path +
+                         " can be read: mount sysfs and proc, or pass --no-huge after --"};
+        }
+        counts.push_back(*meminfo);
+    }
+    std::uint64_t reserved = 0;
+    for (const auto& count : counts) {
+        if (count.free != 0) return {};  // EAL maps what it needs from any node and size
+        reserved += count.reserved;
+    }
+    const std::string fix = how_to_reserve(sysfs_root, from_sysfs, counts, local_nodes);
+    if (reserved == 0) {
+        const bool per_node = counts.front().node >= 0;
+        return error{std::string(per_node ? "no hugepages are reserved on any node" : "no hugepages are reserved") +
+                     ": reserve " + fix + " or pass --no-huge after --"};
+    }
+    return error{"all " + std::to_string(reserved) +
+                 " reserved hugepages are in use (by another DPDK process, or by files one left in /dev/hugepages): "
+                 "stop it or delete them, reserve more " + fix + ", or pass --no-huge after --"};
+}
+
 std::vector<std::string> eal_arguments(const std::string& program, std::vector<std::string> args,
                                        const std::vector<unsigned>& allowed_cpus) {
     std::vector<std::string> full{program};
@@ -166,11 +306,19 @@ std::vector<std::string> eal_arguments(const std::string& program, std::vector<s
 }
 
 result<std::unique_ptr<eal>> eal::start(const std::string& program, std::vector<std::string> args) {
-    if (!has_option(args, {"--no-huge"}) && hugepages_reserved() == 0) {
-        return error{"no hugepages are reserved: reserve some (echo 512 > /proc/sys/vm/nr_hugepages) or pass --no-huge after --"};
-    }
     auto topo = topology::discover();
     if (!topo) return topo.failure();
+    if (!has_option(args, {"--no-huge"})) {
+        std::vector<unsigned> local_nodes;  // where the shards' pools will want their pages
+
+        for (unsigned cpu : topo->allowed_cpus()) {
+            const auto node = topo->numa_node_of(cpu);
+            if (node && std::find(local_nodes.begin(), local_nodes.end(), *node) == local_nodes.end()) {
+                local_nodes.push_back(*node);
+            }
+        }
+        if (auto hugepages = check_hugepages("/sys", "/proc/meminfo", local_nodes); !hugepages) return hugepages.failure();
+    }
     std::vector<std::string> full = eal_arguments(program, std::move(args), topo->allowed_cpus());
     std::vector<char*> argv;
     for (auto& arg : full) argv.push_back(arg.data());

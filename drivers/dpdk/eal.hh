@@ -4,6 +4,7 @@
 // lcores through lcore_hook().
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,5 +44,27 @@ private:
 // What start() will pass to rte_eal_init after its additions (exposed for tests).
 std::vector<std::string> eal_arguments(const std::string& program, std::vector<std::string> args,
                                        const std::vector<unsigned>& allowed_cpus);
+
+// The hugepages of one size the kernel keeps on one NUMA node, or machine-wide (node -1)
+// on a kernel without per-node counts.
+struct hugepage_count {
+    int node;
+    std::uint64_t page_kib;  // 2048, 1048576, ...
+    std::uint64_t reserved;  // nr_hugepages
+    std::uint64_t free;      // free_hugepages
+};
+
+// Every page size on every NUMA node under `sysfs_root` ("/sys" outside tests), from
+// devices/system/node/node*/hugepages/hugepages-*kB; where the kernel has no per-node
+// counts, from kernel/mm/hugepages/hugepages-*kB. Sorted by node, then size; empty when
+// neither is there.
+std::vector<hugepage_count> read_hugepage_counts(const std::string& sysfs_root);
+
+// What start() checks before EAL runs without --no-huge (exposed for tests): fine when a
+// page of any size is free on any node; else one line saying what to reserve and where,
+// naming `local_nodes` (the NUMA nodes of the cpus the shards may use; empty: every node).
+// Reads `meminfo_path` (/proc/meminfo, default page size only) only when sysfs has no counts.
+result<void> check_hugepages(const std::string& sysfs_root, const std::string& meminfo_path,
+                             const std::vector<unsigned>& local_nodes);
 
 }  // namespace sluice::dpdk

@@ -228,9 +228,14 @@ private:
             const std::uint64_t word = c.slots[(head + k) & c.mask].load(std::memory_order_acquire);
             return word >> tag_shift == tag_of(head + k);
         };
+        // No more than one lap can be queued, and only a slot within a lap of head says
+        // anything about head's lap; an all-or-nothing request for more fails at once.
         count = std::min(count, c.mask + 1);
+        if (count < minimum) {
+            return 0;
+        }
         if (minimum != 0) {
-            return count != 0 && filled(count - 1) ? count : 0;
+            return filled(count - 1) ? count : 0;
         }
         std::size_t n = 0;
         while (n < count && filled(n)) ++n;
