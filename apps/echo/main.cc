@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "apps/echo/sockperf_message.hh"
@@ -65,7 +66,30 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
                        std::to_string(c.frames_received) + ", out " + std::to_string(c.frames_sent) + ", arp answered " +
                        std::to_string(c.arp_requests_answered) + ", icmp echo " + std::to_string(c.icmp_echo_replies) +
                        ", port unreachable " + std::to_string(c.icmp_unreachable_sent) + ", reassembled " +
-                       std::to_string(stack.reassembly().counters().datagrams_completed) + "\n";
+                       std::to_string(stack.reassembly().counters().datagrams_completed) + "; transmit queue full " +
+                       std::to_string(c.transmit_queue_full) + ", no mbufs " + std::to_string(c.no_mbufs) +
+                       ", icmp rate-limited " + std::to_string(c.icmp_rate_limited) + "\n";
+    // Reassembly keeps its own drop counts (a datagram dropped with all its fragments).
+    const net::reassembly_counters& reassembly = stack.reassembly().counters();
+    const std::pair<const char*, std::uint64_t> reassembly_drops[] = {
+        {"timed_out", reassembly.timed_out},
+        {"overlapping", reassembly.overlapping},
+        {"duplicates", reassembly.duplicates},
+        {"over_memory", reassembly.over_memory},
+        {"too_many_fragments", reassembly.too_many_fragments},
+        {"too_long", reassembly.too_long},
+        {"duplicate_last", reassembly.duplicate_last},
+        {"past_end", reassembly.past_end},
+        {"misaligned", reassembly.misaligned},
+        {"empty", reassembly.empty},
+        {"too_many_segments", reassembly.too_many_segments},
+    };
+    for (const auto& [name, count] : reassembly_drops) {
+        if (count != 0) {
+            text += "sluice-echo: shard " + std::to_string(shard_id) + ": reassembly dropped " + name + " " +
+                    std::to_string(count) + "\n";
+        }
+    }
     for (std::size_t r = 0; r < net::wire::drop_reason_count; ++r) {
         const auto reason = net::wire::drop_reason(r);
         if (c.dropped[reason] != 0) {
