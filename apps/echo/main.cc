@@ -15,13 +15,11 @@
 #include <vector>
 
 #include "apps/echo/sockperf_message.hh"
-#include "drivers/dpdk/eal.hh"
-#include "drivers/dpdk/port.hh"
+#include "drivers/dpdk/bring_up.hh"
 #include "lib/core/app.hh"
 #include "lib/core/sleep.hh"
 #include "lib/core/spawn.hh"
 #include "lib/core/submit_to.hh"
-#include "lib/core/topology.hh"
 #include "lib/net/interface.hh"
 #include "lib/net/packet_pool.hh"
 #include "lib/net/udp_socket.hh"
@@ -159,9 +157,7 @@ int main(int argc, char** argv) {
     options.add_count("duration", "stop after this many seconds (default: at SIGINT or SIGTERM)", duration_seconds, 1,
                       86400, "10");
 
-    std::unique_ptr<dpdk::eal> environment;
-    std::vector<net::packet_pool> pools;
-    std::unique_ptr<dpdk::port> port;
+    std::unique_ptr<dpdk::bring_up> dpdk_setup;
     std::unique_ptr<net::interface> interface;
     std::vector<echo_shard> servers;
 
@@ -169,34 +165,21 @@ int main(int argc, char** argv) {
         if (port_name.empty()) return error{"no port given; add --port NAME (e.g. --port net_af_packet0)"};
         if (!have_address) return error{"no address given; add --address A.B.C.D/N (e.g. --address 198.18.0.1/30)"};
         if (auto valid = interface_config.validate(); !valid) return valid.failure();
-        auto started = dpdk::eal::start("sluice-echo", options.rest());
+        dpdk::bring_up_options setup;
+        setup.program = "sluice-echo";
+        setup.pool_prefix = "sluice_echo_";
+        setup.eal_args = options.rest();
+        setup.port_names = {port_name};
+        setup.pool_shape.count = mbufs;
+        setup.pool_shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
+        setup.pool_options_hint = "--mbufs sets the count, --mbuf-size the size";
+        setup.port.rx_descriptors = setup.port.tx_descriptors = std::uint16_t(descriptors);
+        auto started = dpdk::bring_up::start(setup, config);
         if (!started) return started.failure();
-        environment = std::move(*started);
-        auto topo = topology::discover();
-        if (!topo) return topo.failure();
+        dpdk_setup = std::move(*started);
         const unsigned shards = unsigned(config.cpus.size());
-        net::packet_pool_config shape;
-        shape.count = mbufs;
-        shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
-        auto made = net::packet_pool::create_per_shard("sluice_echo_", config.cpus, *topo, shape);
-        if (!made) return error{made.message() + " (--mbufs sets the count, --mbuf-size the size)"};
-        pools = std::move(*made);
-        const std::vector<rte_mempool*> mempools = net::packet_pool::mempools_of(pools);
-        dpdk::port_config port_config;
-        port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
-        auto opened = dpdk::port::open(port_name, port_config, mempools);
-        if (!opened) return opened.failure();
-        port = std::move(*opened);
-        interface = std::make_unique<net::interface>(*port, interface_config, shards);
+        interface = std::make_unique<net::interface>(dpdk_setup->first_port(), interface_config, shards);
         servers.resize(shards);
-        config.shard_hooks.push_back(dpdk::eal::lcore_hook());
-        config.shard_hooks.push_back({
-            [&](shard& s) -> result<void> {
-                net::packet_pool::set_current(&pools[s.id()]);
-                return {};
-            },
-            [](shard&) { net::packet_pool::set_current(nullptr); },
-        });
         config.shard_hooks.push_back(interface->hook());
         config.shard_hooks.push_back({
             [&](shard& s) -> result<void> {
@@ -228,9 +211,6 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     servers.clear();
     interface.reset();
-    if (port) port->close();  // net_tap holds a ring of our mbufs until closed
-    port.reset();
-    pools.clear();
-    environment.reset();
+    dpdk_setup.reset();  // ports closed (net_tap holds a ring of our mbufs until then), pools, EAL
     return exit_code;
 }

@@ -12,13 +12,11 @@
 #include <vector>
 
 #include "apps/fwd/forwarder.hh"
-#include "drivers/dpdk/eal.hh"
-#include "drivers/dpdk/port.hh"
+#include "drivers/dpdk/bring_up.hh"
 #include "lib/core/app.hh"
 #include "lib/core/cross_core.hh"
 #include "lib/core/sleep.hh"
 #include "lib/core/submit_to.hh"
-#include "lib/core/topology.hh"
 #include "lib/net/packet_pool.hh"
 
 using namespace sluice;
@@ -73,44 +71,29 @@ int main(int argc, char** argv) {
     options.add_count("stats-period", "print the forwarding rate every N seconds", stats_period, 1, 3600, "1");
 
     // Owned here so they outlive the runtime; torn down in reverse after it stops.
-    std::unique_ptr<dpdk::eal> environment;
-    std::vector<net::packet_pool> pools;
-    std::vector<std::unique_ptr<dpdk::port>> ports;
+    std::unique_ptr<dpdk::bring_up> dpdk_setup;
     std::vector<std::unique_ptr<fwd::forwarder>> forwarders;
 
     program.on_prepare([&](runtime_config& config) -> result<void> {
         if (port_names.empty()) return error{"no ports given; add --ports A,B (e.g. --ports net_ring0,net_ring1)"};
-        auto started = dpdk::eal::start("sluice-fwd", options.rest());
+        dpdk::bring_up_options setup;
+        setup.program = "sluice-fwd";
+        setup.pool_prefix = "sluice_fwd_";
+        setup.eal_args = options.rest();
+        setup.port_names = port_names;
+        setup.pool_shape.count = mbufs;
+        setup.port.rx_descriptors = setup.port.tx_descriptors = std::uint16_t(descriptors);
+        auto started = dpdk::bring_up::start(setup, config);
         if (!started) return started.failure();
-        environment = std::move(*started);
-        auto topo = topology::discover();
-        if (!topo) return topo.failure();
-
-        // One pool per shard, on the shard's NUMA node, named after its shard.
-        net::packet_pool_config shape;
-        shape.count = mbufs;
-        auto made = net::packet_pool::create_per_shard("sluice_fwd_", config.cpus, *topo, shape);
-        if (!made) return error{made.message() + " (--mbufs sets the count)"};
-        pools = std::move(*made);
-        const std::vector<rte_mempool*> mempools = net::packet_pool::mempools_of(pools);
-        dpdk::port_config port_config;
-        port_config.rx_descriptors = port_config.tx_descriptors = std::uint16_t(descriptors);
-        std::vector<net::device*> devices;
-        for (const auto& name : port_names) {
-            auto opened = dpdk::port::open(name, port_config, mempools);
-            if (!opened) return opened.failure();
-            devices.push_back(opened->get());
-            ports.push_back(std::move(*opened));
-        }
+        dpdk_setup = std::move(*started);
+        const std::vector<net::device*> devices = dpdk_setup->devices();
         forwarders.resize(config.cpus.size());
-        config.shard_hooks.push_back(dpdk::eal::lcore_hook());
         config.shard_hooks.push_back({
             [&, devices](shard& s) -> result<void> {
-                net::packet_pool::set_current(&pools[s.id()]);  // frees and allocations stay on this shard's pool
                 forwarders[s.id()] = std::make_unique<fwd::forwarder>(devices, s.id(), std::uint16_t(burst));
                 s.add_poller(*forwarders[s.id()], loop_stage::receive);
                 for (net::device* device : devices) {
-                    if (auto sent = fwd::send_first_bursts(*device, s.id(), pools[s.id()].mempool(), tx_first,
+                    if (auto sent = fwd::send_first_bursts(*device, s.id(), dpdk_setup->pools()[s.id()].mempool(), tx_first,
                                                            std::uint16_t(burst));
                         !sent) {
                         return sent.failure();
@@ -121,7 +104,6 @@ int main(int argc, char** argv) {
             [&](shard& s) {
                 s.remove_poller(*forwarders[s.id()]);
                 std::fputs(forwarders[s.id()]->report(s.id()).c_str(), stdout);
-                net::packet_pool::set_current(nullptr);
             },
         });
         return {};
@@ -164,9 +146,6 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(forwarded), seconds, seconds > 0 ? double(forwarded) / seconds / 1e6 : 0.0);
     }
     std::fflush(stdout);
-    for (auto& opened : ports) opened->close();  // closed ports give every rx mbuf back before the pools go
-    ports.clear();
-    pools.clear();
-    environment.reset();
+    dpdk_setup.reset();  // closed ports give every rx mbuf back before the pools go
     return exit_code;
 }
