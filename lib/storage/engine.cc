@@ -16,6 +16,7 @@
 
 #include "lib/core/cpu_list.hh"
 #include "lib/storage/setup_error.hh"
+#include "lib/storage/detail/opcodes.hh"
 
 namespace sluice::storage {
 
@@ -86,7 +87,7 @@ bool always_goes_to_worker(std::uint8_t opcode) noexcept {
     case IORING_OP_FSYNC:
     case IORING_OP_FALLOCATE:
     case IORING_OP_SYNC_FILE_RANGE:
-    case 55:  // IORING_OP_FTRUNCATE (6.9), which older headers lack
+    case detail::op_ftruncate:
         return true;
     default: return false;
     }

@@ -13,19 +13,14 @@
 #include <utility>
 
 #include "lib/core/shard.hh"
+#include "lib/storage/detail/opcodes.hh"
 #include "lib/storage/engine.hh"
 
 namespace sluice::storage {
 
 namespace {
 
-#if SLUICE_HAVE_IORING_OP_FTRUNCATE
-constexpr unsigned op_ftruncate = IORING_OP_FTRUNCATE;
-#else
-// liburing 2.3's headers predate IORING_OP_FTRUNCATE (Linux 6.9; opcode 55 in
-// include/uapi/linux/io_uring.h). engine::supports() asks the kernel's probe before use.
-constexpr unsigned op_ftruncate = 55;
-#endif
+using detail::op_ftruncate;
 
 int open_flags(const open_options& options) {
     int flags = O_CLOEXEC;
@@ -145,25 +140,19 @@ std::optional<io_result> file::refuse_if_foreign(const pool_buffer& buffer, std:
 task<io_result> file::read(std::uint64_t offset, std::span<std::byte> into) {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, into.size(), into.data())) co_return std::move(*refused);
-    const int rc = co_await engine_->submit(
-        [to = target(), into, offset](io_uring_sqe& sqe) {
-            io_uring_prep_read(&sqe, to.fd, into.data(), unsigned(into.size()), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [into, offset](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_read(&sqe, fd, into.data(), unsigned(into.size()), offset);
+        });
 }
 
 task<io_result> file::write(std::uint64_t offset, std::span<const std::byte> from) {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, from.size(), from.data())) co_return std::move(*refused);
-    const int rc = co_await engine_->submit(
-        [to = target(), from, offset](io_uring_sqe& sqe) {
-            io_uring_prep_write(&sqe, to.fd, from.data(), unsigned(from.size()), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [from, offset](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_write(&sqe, fd, from.data(), unsigned(from.size()), offset);
+        });
 }
 
 task<io_result> file::read(std::uint64_t offset, pool_buffer& into, std::size_t length) {
@@ -171,14 +160,11 @@ task<io_result> file::read(std::uint64_t offset, pool_buffer& into, std::size_t 
     if (auto refused = refuse_if_foreign(into, length)) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, length, into.data())) co_return std::move(*refused);
     const bool fixed = engine_->buffers()->registered();
-    const int rc = co_await engine_->submit(
-        [to = target(), data = into.data(), length, offset, index = into.index(), fixed](io_uring_sqe& sqe) {
-            if (fixed) io_uring_prep_read_fixed(&sqe, to.fd, data, unsigned(length), offset, int(index));
-            else io_uring_prep_read(&sqe, to.fd, data, unsigned(length), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_, int(into.index()));
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [data = into.data(), length, offset, index = into.index(), fixed](io_uring_sqe& sqe, int fd) {
+            if (fixed) io_uring_prep_read_fixed(&sqe, fd, data, unsigned(length), offset, int(index));
+            else io_uring_prep_read(&sqe, fd, data, unsigned(length), offset);
+        }, int(into.index()));
 }
 
 task<io_result> file::write(std::uint64_t offset, const pool_buffer& from, std::size_t length) {
@@ -186,14 +172,11 @@ task<io_result> file::write(std::uint64_t offset, const pool_buffer& from, std::
     if (auto refused = refuse_if_foreign(from, length)) co_return std::move(*refused);
     if (auto refused = refuse_if_misaligned(offset, length, from.data())) co_return std::move(*refused);
     const bool fixed = engine_->buffers()->registered();
-    const int rc = co_await engine_->submit(
-        [to = target(), data = from.data(), length, offset, index = from.index(), fixed](io_uring_sqe& sqe) {
-            if (fixed) io_uring_prep_write_fixed(&sqe, to.fd, data, unsigned(length), offset, int(index));
-            else io_uring_prep_write(&sqe, to.fd, data, unsigned(length), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_, int(from.index()));
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [data = from.data(), length, offset, index = from.index(), fixed](io_uring_sqe& sqe, int fd) {
+            if (fixed) io_uring_prep_write_fixed(&sqe, fd, data, unsigned(length), offset, int(index));
+            else io_uring_prep_write(&sqe, fd, data, unsigned(length), offset);
+        }, int(from.index()));
 }
 
 task<io_result> file::readv(std::uint64_t offset, std::span<const iovec> into) {
@@ -203,13 +186,10 @@ task<io_result> file::readv(std::uint64_t offset, std::span<const iovec> into) {
             co_return io_result::failure(EINVAL, std::move(refusal));
         }
     }
-    const int rc = co_await engine_->submit(
-        [to = target(), into, offset](io_uring_sqe& sqe) {
-            io_uring_prep_readv(&sqe, to.fd, into.data(), unsigned(into.size()), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [into, offset](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_readv(&sqe, fd, into.data(), unsigned(into.size()), offset);
+        });
 }
 
 task<io_result> file::writev(std::uint64_t offset, std::span<const iovec> from) {
@@ -219,46 +199,34 @@ task<io_result> file::writev(std::uint64_t offset, std::span<const iovec> from) 
             co_return io_result::failure(EINVAL, std::move(refusal));
         }
     }
-    const int rc = co_await engine_->submit(
-        [to = target(), from, offset](io_uring_sqe& sqe) {
-            io_uring_prep_writev(&sqe, to.fd, from.data(), unsigned(from.size()), offset);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [from, offset](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_writev(&sqe, fd, from.data(), unsigned(from.size()), offset);
+        });
 }
 
 task<io_result> file::fsync() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
-    const int rc = co_await engine_->submit(
-        [to = target()](io_uring_sqe& sqe) {
-            io_uring_prep_fsync(&sqe, to.fd, 0);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_fsync(&sqe, fd, 0);
+        });
 }
 
 task<io_result> file::fdatasync() {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
-    const int rc = co_await engine_->submit(
-        [to = target()](io_uring_sqe& sqe) {
-            io_uring_prep_fsync(&sqe, to.fd, IORING_FSYNC_DATASYNC);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_fsync(&sqe, fd, IORING_FSYNC_DATASYNC);
+        });
 }
 
 task<io_result> file::fallocate(std::uint64_t offset, std::uint64_t length, int mode) {
     if (auto refused = refuse_if_unusable()) co_return std::move(*refused);
-    const int rc = co_await engine_->submit(
-        [to = target(), offset, length, mode](io_uring_sqe& sqe) {
-            io_uring_prep_fallocate(&sqe, to.fd, mode, offset, length);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+    co_return co_await submit_for_file(
+        [offset, length, mode](io_uring_sqe& sqe, int fd) {
+            io_uring_prep_fallocate(&sqe, fd, mode, offset, length);
+        });
 }
 
 task<io_result> file::truncate(std::uint64_t length) {
@@ -270,14 +238,11 @@ task<io_result> file::truncate(std::uint64_t length) {
         const int rc = ::ftruncate(fd_, off_t(length));
         co_return rc == 0 ? io_result(0) : io_result::failure(errno);
     }
-    const int rc = co_await engine_->submit(
-        [to = target(), length](io_uring_sqe& sqe) {
+    co_return co_await submit_for_file(
+        [length](io_uring_sqe& sqe, int fd) {
             // IORING_OP_FTRUNCATE takes the new length in `off`; every other field is 0.
-            io_uring_prep_rw(int(op_ftruncate), &sqe, to.fd, nullptr, 0, length);
-            sqe.flags |= to.flags;
-        },
-        fd_);
-    co_return io_result(rc);
+            io_uring_prep_rw(int(op_ftruncate), &sqe, fd, nullptr, 0, length);
+        });
 }
 
 task<io_result> file::cancel_pending() {

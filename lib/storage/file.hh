@@ -17,6 +17,7 @@
 #include "lib/core/task.hh"
 #include "lib/storage/buffer_pool.hh"
 #include "lib/storage/dio_alignment.hh"
+#include "lib/storage/engine.hh"
 #include "lib/storage/io_result.hh"
 
 namespace sluice::storage {
@@ -96,6 +97,19 @@ private:
     std::optional<io_result> refuse_if_unusable() const;
     std::optional<io_result> refuse_if_misaligned(std::uint64_t offset, std::size_t length, const void* address) const;
     std::optional<io_result> refuse_if_foreign(const pool_buffer& buffer, std::size_t length) const;
+    // The one way a file operation reaches the ring: `prepare(sqe, fd)` fills the SQE for
+    // this file's descriptor or table slot, and the slot's flag is added here. Call after
+    // the refusals; `buffer` is the registered buffer's index, if the SQE uses one.
+    template <typename Prepare>
+    task<io_result> submit_for_file(Prepare prepare, int buffer = -1) {
+        const int rc = co_await engine_->submit(
+            [to = target(), prepare](io_uring_sqe& sqe) {
+                prepare(sqe, to.fd);
+                sqe.flags |= to.flags;
+            },
+            fd_, buffer);
+        co_return io_result(rc);
+    }
 
     engine* engine_ = nullptr;
     unsigned owner_shard_ = 0;
