@@ -1,10 +1,11 @@
-// sim::wire: where a sent frame goes and what happens to it on the way. For each copy the
-// random draws come first, always in the same order (loss, duplicate, then per copy:
-// corrupt and its bit, jitter, reorder and its distance), so the trace depends only on
+// sim::wire: where a sent frame goes and what happens to it on the way. For each frame the
+// random draws come first (plan_faults, in its fixed order), so the trace depends only on
 // the seed, the profiles and the calls; then the link (serializer, destination's
 // in-flight limit), then the bytes (a copy only when the sender's frame is taken or
 // must not be written).
 #include "drivers/sim/wire.hh"
+
+#include "drivers/sim/fault_plan.hh"
 
 #include <rte_mbuf.h>
 
@@ -15,18 +16,6 @@ namespace sluice::sim {
 namespace {
 
 constexpr std::uint32_t ethernet_header_length = 14;
-
-// Flips one bit of a frame the wire owns alone (a fresh copy), walking its segments.
-void flip_bit(rte_mbuf* frame, std::uint64_t bit) {
-    std::uint64_t offset = bit / 8;
-    for (rte_mbuf* segment = frame; segment != nullptr; segment = segment->next) {
-        if (offset < segment->data_len) {
-            *rte_pktmbuf_mtod_offset(segment, std::uint8_t*, offset) ^= std::uint8_t(1u << (bit % 8));
-            return;
-        }
-        offset -= segment->data_len;
-    }
-}
 
 // Rounded up, so back-to-back frames never go faster than the rate.
 nanoseconds serialization_time(std::uint32_t length, const link_profile& profile) {
@@ -145,22 +134,19 @@ void wire::send_to(port& from, port& to, rte_mbuf* frame, std::uint32_t length, 
         ++faults.dropped_mtu;
         return;
     }
-    if (profile.loss > 0 && random_.chance(profile.loss)) {
+    const fault_plan plan = plan_faults(profile, random_, length);
+    if (plan.lost) {
         ++faults.dropped_loss;
         return;
     }
-    int copies = 1;
-    if (profile.duplicate > 0 && random_.chance(profile.duplicate)) {
-        copies = 2;
-        ++faults.duplicated;
-    }
-    for (int copy = 0; copy < copies; ++copy) {
-        const bool corrupt = profile.corrupt > 0 && random_.chance(profile.corrupt);
-        const std::uint64_t bit = corrupt ? random_.below(std::uint64_t(length) * 8) : 0;
-        const std::int64_t jitter_span = profile.jitter.count();
-        const nanoseconds jitter(jitter_span > 0 ? std::int64_t(random_.up_to(std::uint64_t(jitter_span))) : 0);
-        const bool hold = profile.reorder > 0 && random_.chance(profile.reorder);
-        const int overtakers = hold ? 1 + int(random_.below(std::clamp(profile.reorder_distance, 1u, 1u << 30))) : 0;
+    if (plan.duplicated) ++faults.duplicated;
+    for (int copy = 0; copy < plan.copies; ++copy) {
+        const copy_plan& drawn = plan.copy[std::size_t(copy)];
+        const bool corrupt = drawn.corrupt;
+        const std::uint64_t bit = drawn.bit;
+        const nanoseconds jitter = drawn.jitter;
+        const bool hold = drawn.hold;
+        const int overtakers = drawn.overtakers;
 
         // The serializer: frames leave one after another at the link's rate; the copy
         // uses the line even if the receiver then drops it, as on a real link.
