@@ -5,6 +5,7 @@
 
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <cstring>
 
 #include "drivers/dpdk/reta.hh"
+#include "lib/net/device_timestamp.hh"
 #include "lib/net/rss.hh"
 
 namespace sluice::dpdk {
@@ -101,6 +103,19 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
     want_rx(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM, offloads.rx_ipv4_checksum);
     want_rx(RTE_ETH_RX_OFFLOAD_TCP_CKSUM, offloads.rx_tcp_checksum);
     want_rx(RTE_ETH_RX_OFFLOAD_UDP_CKSUM, offloads.rx_udp_checksum);
+    // Receive timestamps where the device stamps frames (most vdevs do not: the stack
+    // then uses the loop's clock reading at the rx burst).
+    if (config.rx_timestamps) want_rx(RTE_ETH_RX_OFFLOAD_TIMESTAMP, offloads.rx_timestamp);
+    if (offloads.rx_timestamp) {
+        int offset = -1;
+        std::uint64_t flag = 0;
+        if (rte_mbuf_dyn_rx_timestamp_register(&offset, &flag) == 0) {
+            net::set_device_timestamp_field({offset, flag});
+        } else {
+            conf.rxmode.offloads &= ~std::uint64_t(RTE_ETH_RX_OFFLOAD_TIMESTAMP);
+            offloads.rx_timestamp = false;
+        }
+    }
     want_tx(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, offloads.tx_ipv4_checksum);
     want_tx(RTE_ETH_TX_OFFLOAD_TCP_CKSUM, offloads.tx_tcp_checksum);
     want_tx(RTE_ETH_TX_OFFLOAD_UDP_CKSUM, offloads.tx_udp_checksum);

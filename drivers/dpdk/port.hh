@@ -22,6 +22,8 @@ struct port_config {
     std::uint16_t rx_descriptors = 1024;
     std::uint16_t tx_descriptors = 1024;
     bool promiscuous = true;
+    // Turn the device's receive timestamps on where it offers them (offload_flags::rx_timestamp).
+    bool rx_timestamps = true;
 };
 
 class port final : public net::device {

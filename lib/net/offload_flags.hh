@@ -15,6 +15,8 @@ struct offload_flags {
     bool tx_ipv4_checksum = false;
     bool tx_tcp_checksum = false;
     bool tx_udp_checksum = false;
+    // Received frames carry the device's timestamp (packet::device_timestamp()).
+    bool rx_timestamp = false;
     bool rss = false;  // the device spreads flows over its queues by a Toeplitz hash
     // Each received mbuf carries (RTE_MBUF_F_RX_RSS_HASH) the hash frame_rss_hash would
     // compute: the symmetric key over IPv4, IPv4 fragments and the TCP/UDP 4-tuple.

@@ -124,6 +124,9 @@ public:
 
     // Receive side: the device's verdict on this frame's checksums (rx offload).
     received_checksums checksums() const noexcept;
+    // The device's receive timestamp, in its own clock's units, when the port turned the
+    // timestamp offload on and the device stamped this frame (device_timestamp.hh).
+    std::optional<std::uint64_t> device_timestamp() const noexcept;
     // Transmit side: asks the device to fill the IPv4 header checksum and/or the L4 one.
     // For L4 the checksum field must already hold the pseudo-header sum (DPDK's rule);
     // call only when the device's offload_flags say it can.

@@ -3,6 +3,10 @@
 // segment, and bytes are written only where detail::writable allows.
 #include "lib/net/packet.hh"
 
+#include <rte_mbuf_dyn.h>
+
+#include "lib/net/device_timestamp.hh"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -125,6 +129,19 @@ std::size_t packet::spans(std::size_t offset, std::span<std::span<const std::byt
 }
 
 // --- offloads ---------------------------------------------------------------------------
+
+namespace {
+device_timestamp_field timestamp_field;  // written once before the shards start (device_timestamp.hh)
+}  // namespace
+
+void set_device_timestamp_field(device_timestamp_field field) noexcept { timestamp_field = field; }
+device_timestamp_field current_device_timestamp_field() noexcept { return timestamp_field; }
+
+std::optional<std::uint64_t> packet::device_timestamp() const noexcept {
+    const device_timestamp_field field = timestamp_field;
+    if (head_ == nullptr || field.offset < 0 || (head_->ol_flags & field.flag) == 0) return std::nullopt;
+    return *RTE_MBUF_DYNFIELD(head_, field.offset, const std::uint64_t*);
+}
 
 received_checksums packet::checksums() const noexcept {
     received_checksums result;

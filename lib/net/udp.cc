@@ -46,8 +46,10 @@ void udp::receive(const wire::ipv4_header& header, packet&& datagram, clock::tim
                                   header, quote_datagram(header, datagram, quoted), now);
     }
     datagram.trim_front(wire::udp_header::length_bytes);
-    udp_datagram delivered{header.source, parsed->source_port, header.destination, parsed->destination_port,
-                           std::move(datagram).into_buffer()};
+    const std::optional<std::uint64_t> stamped = datagram.device_timestamp();
+    // `now` is the clock reading of the rx burst this frame came in (run to completion).
+    udp_datagram delivered{header.source,      parsed->source_port, header.destination, parsed->destination_port,
+                           std::move(datagram).into_buffer(), now, stamped};
     if (!bound->second->deliver(std::move(delivered))) dropped_.count(wire::drop_reason::udp_socket_queue_full);
 }
 

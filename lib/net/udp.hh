@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -20,13 +21,19 @@
 
 namespace sluice::net {
 
-// One received UDP datagram: its addresses and a view of its payload (no copy).
+// One received UDP datagram: its addresses, a view of its payload (no copy), and when it
+// arrived, for an application that measures its own wire-to-reply time.
 struct udp_datagram {
     wire::ipv4_address source;
     std::uint16_t source_port = 0;
     wire::ipv4_address destination;
     std::uint16_t destination_port = 0;
     buffer payload;
+    // The loop's clock reading at the rx burst that brought the frame (every device).
+    clock::time_point received_at{};
+    // The device's own timestamp (its clock's units), where the port turned the timestamp
+    // offload on and the device offers it (docs/user-guide.md, "Receive timestamps").
+    std::optional<std::uint64_t> device_timestamp;
 };
 
 // What a bound UDP port hands its datagrams to (a udp_socket).

@@ -6,6 +6,9 @@
 // socket's datagrams reach it (RFC 1122 4.1.3.3).
 #include <boost/test/unit_test.hpp>
 
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+
 #include <array>
 #include <chrono>
 #include <cstddef>
@@ -20,6 +23,7 @@
 #include "lib/core/sleep.hh"
 #include "lib/core/spawn.hh"
 #include "lib/core/topology.hh"
+#include "lib/net/device_timestamp.hh"
 #include "lib/net/packet_pool.hh"
 #include "lib/net/stack.hh"
 #include "lib/net/udp_socket.hh"
@@ -339,6 +343,48 @@ BOOST_AUTO_TEST_CASE(port_unreachable_about_a_sent_datagram_reaches_the_sending_
         // About a port no socket has: counted, nothing else.
         fixture.feed(port_unreachable_frame(7001));
         BOOST_CHECK_EQUAL(fixture.host->dropped()[net::wire::drop_reason::icmp_error_unmatched], 1u);
+        co_return;
+    };
+    fixture.run(body);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(receive_timestamps)
+
+BOOST_AUTO_TEST_CASE(a_datagram_carries_the_rx_burst_time_and_the_device_stamp_when_there_is_one) {
+    one_shard fixture;
+    auto body = [&]() -> task<void> {
+        auto socket = net::udp_socket::bind(*fixture.host, 7000);
+        BOOST_REQUIRE(socket);
+        // No timestamp offload: the loop's clock reading that the frame came in with.
+        const clock::time_point before = clock::now();
+        fixture.feed(udp_frame(7000, std::byte{1}));
+        const clock::time_point after = clock::now();
+        auto plain = (*socket)->try_recv_from();
+        BOOST_REQUIRE(plain.has_value());
+        BOOST_CHECK(plain->received_at >= before);
+        BOOST_CHECK(plain->received_at <= after);
+        BOOST_CHECK(!plain->device_timestamp.has_value());
+
+        // A device that stamps frames: DPDK's rx timestamp field, as a port registers it.
+        int offset = -1;
+        std::uint64_t flag = 0;
+        BOOST_REQUIRE_EQUAL(rte_mbuf_dyn_rx_timestamp_register(&offset, &flag), 0);
+        net::set_device_timestamp_field({offset, flag});
+        auto stamped = net::packet::copy_of(udp_frame(7000, std::byte{2}));
+        BOOST_REQUIRE(stamped);
+        *RTE_MBUF_DYNFIELD(stamped->mbuf(), offset, std::uint64_t*) = 123456789;
+        stamped->mbuf()->ol_flags |= flag;
+        fixture.host->handle_frame(std::move(*stamped), clock::now());
+        fixture.feed(udp_frame(7000, std::byte{3}));  // a frame the device did not stamp
+        net::set_device_timestamp_field({});
+        auto first = (*socket)->try_recv_from();
+        auto second = (*socket)->try_recv_from();
+        BOOST_REQUIRE(first.has_value() && second.has_value());
+        BOOST_REQUIRE(first->device_timestamp.has_value());
+        BOOST_CHECK_EQUAL(*first->device_timestamp, 123456789u);
+        BOOST_CHECK(!second->device_timestamp.has_value());
         co_return;
     };
     fixture.run(body);
