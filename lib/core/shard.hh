@@ -7,7 +7,7 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
-#include <source_location>
+#include "lib/core/source_location.hh"
 #include <vector>
 
 #include "lib/core/clock.hh"

@@ -35,7 +35,7 @@ void detached_promise::unhandled_exception() noexcept {
                  origin.file_name(), unsigned(origin.line()), origin.function_name(), what);
 }
 
-void start_detached(detached_task started, std::source_location origin) {
+void start_detached(detached_task started, sluice::source_location origin) {
     started.handle.promise().origin = origin;
     ++started.handle.promise().owner->counters().tasks_spawned;
     started.handle.promise().owner->schedule(started.handle);

@@ -6,7 +6,7 @@
 #include <concepts>
 #include <coroutine>
 #include <exception>
-#include <source_location>
+#include "lib/core/source_location.hh"
 #include <type_traits>
 #include <utility>
 
@@ -31,7 +31,7 @@ struct detached_promise {
     void unhandled_exception() noexcept;
 
     shard* owner;
-    std::source_location origin;
+    sluice::source_location origin;
     detached_promise* next = nullptr;  // the owner's list of live detached tasks
     detached_promise* prev = nullptr;
 };
@@ -53,19 +53,19 @@ detached_task run_detached_callable(Fn fn) {
     co_await fn();
 }
 
-void start_detached(detached_task started, std::source_location origin);
+void start_detached(detached_task started, sluice::source_location origin);
 
 }  // namespace detail
 
 template <typename T>
-void spawn(task<T> work, std::source_location origin = std::source_location::current()) {
+void spawn(task<T> work, sluice::source_location origin = sluice::source_location::current()) {
     detail::start_detached(detail::run_detached(std::move(work)), origin);
 }
 
 // spawn([captures]() -> task<> {...}): the lambda is kept alive until its task ends.
 template <typename Fn>
     requires std::invocable<Fn&>
-void spawn(Fn fn, std::source_location origin = std::source_location::current()) {
+void spawn(Fn fn, sluice::source_location origin = sluice::source_location::current()) {
     detail::start_detached(detail::run_detached_callable(std::move(fn)), origin);
 }
 

@@ -15,7 +15,7 @@
 namespace sluice::net {
 
 static_assert(packet_pool::headroom == RTE_PKTMBUF_HEADROOM, "packet_pool::headroom must match DPDK's build");
-static_assert(packet_pool_config{}.data_room == RTE_MBUF_DEFAULT_BUF_SIZE);
+static_assert(packet_pool_config::default_data_room == RTE_MBUF_DEFAULT_BUF_SIZE);
 
 namespace detail {
 thread_local rte_mempool* current_pool = nullptr;

@@ -26,7 +26,8 @@ struct packet_pool_config {
     unsigned cache_size = 256;
     // Bytes of buffer per mbuf, headroom included. A pool only for the indirect mbufs of
     // packet::from_buffer can use 0.
-    std::uint16_t data_room = 2048 + 128;
+    static constexpr std::uint16_t default_data_room = 2048 + 128;
+    std::uint16_t data_room = default_data_room;
     // NUMA node to place the pool on (the shard's node); -1 for any.
     int socket = -1;
 };
