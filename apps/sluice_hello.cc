@@ -4,10 +4,10 @@
 #include <chrono>
 #include <cstdio>
 
-#include "lib/core/app.hh"
-#include "lib/core/cross_core.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/submit_to.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/submit_to.hh"
 
 int main(int argc, char** argv) {
     sluice::app app("sluice-hello", "asks every shard which cpu it runs on, over the cross-core rings");

@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "lib/core/topology.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice::bench {
 

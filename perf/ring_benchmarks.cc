@@ -2,7 +2,7 @@
 // pinned to the first allowed CPU, produces; a thread pinned to the second consumes.
 // Every implementation moves the same item type (void*, a sequence number the consumer
 // checks) through a ring of the same capacity, in bursts of the same size, with the
-// same loop around it, so the ratios between them are the figure (DESIGN "Measuring").
+// same loop around it, so the ratios between them are the figure (docs/benchmarks.md, "Method").
 #include <benchmark/benchmark.h>
 #include <rte_ring.h>
 
@@ -17,9 +17,9 @@
 #include <thread>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/core/spsc_ring.hh"
 #include "perf/bench_support.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/spsc_ring.hh"
 
 namespace sluice::bench {
 namespace {

@@ -12,17 +12,17 @@
 #include <thread>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/core/config.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/spsc_ring.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/core/task.hh"
-#include "lib/core/timer_wheel.hh"
 #include "perf/bench_support.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/spsc_ring.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/core/task.hh"
+#include "sluice/core/timer_wheel.hh"
 
 namespace sluice::bench {
 namespace {

@@ -23,10 +23,10 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/core/cpu_list.hh"
-#include "lib/core/topology.hh"
 #include "perf/bench_support.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/cpu_list.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice::bench {
 

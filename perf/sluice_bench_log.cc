@@ -44,15 +44,15 @@
 #include <vector>
 
 #include "perf/spin_by_default.hh"
-#include "lib/core/app.hh"
-#include "lib/core/clock.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/metrics/hdr_histogram.hh"
-#include "lib/storage/dio_alignment.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/log.hh"
-#include "lib/storage/log_record.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/metrics/hdr_histogram.hh"
+#include "sluice/storage/dio_alignment.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/log.hh"
+#include "sluice/storage/log_record.hh"
 
 #ifndef SLUICE_BUILD_ROOT
 #define SLUICE_BUILD_ROOT "."

@@ -13,11 +13,11 @@
 #include <memory>
 #include <utility>
 
-#include "drivers/dpdk/eal.hh"
-#include "drivers/sim/wire.hh"
-#include "lib/core/clock.hh"
-#include "lib/core/topology.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/dpdk/eal.hh"
+#include "sluice/net/packet_pool.hh"
+#include "sluice/sim/wire.hh"
 
 namespace {
 

@@ -24,14 +24,14 @@
 #include <vector>
 
 #include "perf/spin_by_default.hh"
-#include "lib/core/cpu_list.hh"
-#include "lib/core/app.hh"
-#include "lib/core/clock.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/metrics/hdr_histogram.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/file.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/cpu_list.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/metrics/hdr_histogram.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/file.hh"
 
 namespace {
 

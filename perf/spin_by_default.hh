@@ -1,5 +1,5 @@
-// The macro benchmarks' command line: they measure a spinning shard (DESIGN, "The test
-// rig"), so "--idle spin" goes in front unless the user names an idle policy. Called once,
+// The macro benchmarks' command line: they measure a spinning shard (docs/benchmarks.md,
+// "Pinning"), so "--idle spin" goes in front unless the user names an idle policy. Called once,
 // from main.
 #pragma once
 

@@ -4,6 +4,10 @@
 //
 //   sluice-echo --port net_af_packet0 --address 198.18.0.1/30 --udp-port 11111
 //       -- --no-huge --vdev=net_af_packet0,iface=veth0
+//
+// With --join GROUP (repeatable) each shard's socket also joins the multicast group: the
+// interface reports it (IGMPv3), and datagrams to the group on the UDP port are counted
+// and answered unicast to their sender, as any other.
 
 #include <algorithm>
 #include <array>
@@ -15,14 +19,14 @@
 #include <vector>
 
 #include "apps/echo/sockperf_message.hh"
-#include "drivers/dpdk/bring_up.hh"
-#include "lib/core/app.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/net/interface.hh"
-#include "lib/net/packet_pool.hh"
-#include "lib/net/udp_socket.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/dpdk/bring_up.hh"
+#include "sluice/net/interface.hh"
+#include "sluice/net/packet_pool.hh"
+#include "sluice/net/udp_socket.hh"
 
 using namespace sluice;
 
@@ -34,6 +38,7 @@ struct echo_shard {
     std::vector<std::byte> scratch = std::vector<std::byte>(65536);
     std::uint64_t answered = 0;
     std::uint64_t ignored = 0;  // sockperf messages that ask for no pong
+    std::uint64_t multicast = 0;  // datagrams that came to a joined group
 };
 
 task<void> serve(echo_shard& self) {
@@ -41,6 +46,7 @@ task<void> serve(echo_shard& self) {
         auto received = co_await self.socket->recv_from();
         if (!received) co_return;  // the socket closed: the shard is stopping
         net::udp_datagram& datagram = *received;
+        if (datagram.destination.is_multicast()) ++self.multicast;
         const std::size_t size = datagram.payload.copy_out(0, self.scratch);
         std::span<std::byte> message(self.scratch.data(), size);
         switch (echo::classify(message, size)) {
@@ -55,7 +61,8 @@ task<void> serve(echo_shard& self) {
     }
 }
 
-std::string report(unsigned shard_id, const net::stack& stack, const echo_shard& server) {
+std::string report(unsigned shard_id, const net::stack& stack, const echo_shard& server,
+                   const net::interface& interface) {
     const auto& c = stack.counters();
     const auto& s = server.socket->counters();
     std::string text = "sluice-echo: shard " + std::to_string(shard_id) + ": answered " +
@@ -67,6 +74,15 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
                        std::to_string(stack.reassembly().counters().datagrams_completed) + "; transmit queue full " +
                        std::to_string(c.transmit_queue_full) + ", no mbufs " + std::to_string(c.no_mbufs) +
                        ", icmp rate-limited " + std::to_string(c.icmp_rate_limited) + "\n";
+    if (!server.socket->groups().empty()) {
+        text += "sluice-echo: shard " + std::to_string(shard_id) + ": multicast received " +
+                std::to_string(server.multicast) + " in " + std::to_string(server.socket->groups().size()) +
+                " group(s); igmp reports sent " + std::to_string(c.igmp_reports_sent) + ", leaves sent " +
+                std::to_string(c.igmp_leaves_sent) + ", queries received " + std::to_string(c.igmp_queries_received) +
+                (shard_id == 0 ? "; port multicast filter: " + std::string(net::describe(interface.multicast_mode()))
+                               : std::string()) +
+                "\n";
+    }
     // Reassembly keeps its own drop counts (a datagram dropped with all its fragments).
     const net::reassembly_counters& reassembly = stack.reassembly().counters();
     const std::pair<const char*, std::uint64_t> reassembly_drops[] = {
@@ -105,6 +121,7 @@ int main(int argc, char** argv) {
     std::string port_name;
     net::interface_config interface_config;
     bool have_address = false;
+    std::vector<net::wire::ipv4_address> groups;
     unsigned udp_port = 11111, descriptors = 1024, mbufs = 8191, mbuf_size = 2048, duration_seconds = 0;
     auto& options = program.options();
     options.add_option("port", "NAME", "the DPDK port to serve on, as EAL names it (e.g. net_af_packet0)",
@@ -147,6 +164,19 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "02:00:00:00:00:01");
+    options.add_option("join", "GROUP",
+                       "join this IPv4 multicast group on the UDP port and answer its datagrams (repeatable)",
+                       [&](std::string_view text) -> result<void> {
+                           const auto group = net::wire::ipv4_address::parse(text);
+                           if (!group || !group->is_multicast() || net::wire::is_local_control_group(*group)) {
+                               return error{"--join " + std::string(text) +
+                                            ": not a multicast group a socket may join; give one in 224.0.0.0/4 "
+                                            "outside 224.0.0.0/24 (e.g. --join 239.1.2.3)"};
+                           }
+                           if (std::find(groups.begin(), groups.end(), *group) == groups.end()) groups.push_back(*group);
+                           return {};
+                       },
+                       "239.1.2.3");
     options.add_count("udp-port", "UDP port to answer on (default 11111, sockperf's)", udp_port, 1, 65535, "11111");
     options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
     options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
@@ -185,12 +215,17 @@ int main(int argc, char** argv) {
             [&](shard& s) -> result<void> {
                 auto socket = net::udp_socket::bind(interface->local(), std::uint16_t(udp_port));
                 if (!socket) return socket.failure();
+                for (const net::wire::ipv4_address group : groups) {
+                    if (auto joined = (*socket)->join(group); !joined) {
+                        return error{"--join " + group.to_string() + ": " + std::string(net::describe(joined.error()))};
+                    }
+                }
                 servers[s.id()].socket = std::move(*socket);
                 spawn(serve(servers[s.id()]));
                 return {};
             },
             [&](shard& s) {
-                std::fputs(report(s.id(), interface->local(), servers[s.id()]).c_str(), stdout);
+                std::fputs(report(s.id(), interface->local(), servers[s.id()], *interface).c_str(), stdout);
                 servers[s.id()].socket.reset();
             },
         });
@@ -201,6 +236,9 @@ int main(int argc, char** argv) {
         std::printf("sluice-echo: ready on %s udp port %u, %zu shard(s), MAC %s\n",
                     interface_config.address.to_string().c_str(), udp_port, servers.size(),
                     interface->local().mac().to_string().c_str());
+        for (const net::wire::ipv4_address group : groups) {
+            std::printf("sluice-echo: joined %s on udp port %u\n", group.to_string().c_str(), udp_port);
+        }
         std::fflush(stdout);
         const clock::time_point end = duration_seconds != 0
                                           ? clock::now() + std::chrono::seconds(duration_seconds)

@@ -1,4 +1,4 @@
-// What sluice-echo answers (shared/notes/sockperf-protocol.md): a sockperf message — a
+// What sluice-echo answers (sockperf's UDP message format): a sockperf message — a
 // 14-byte header (sequence 8, flags 2, length 4, network order) whose length field is the
 // datagram's size — is answered only when it asks for a pong, with the client flag
 // cleared; any other datagram (nc -u, a plain echo client) is echoed as it came.

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/core/shard.hh"
-#include "lib/net/device.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/net/device.hh"
 
 struct rte_mempool;
 

@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "apps/fwd/forwarder.hh"
-#include "drivers/dpdk/bring_up.hh"
-#include "lib/core/app.hh"
-#include "lib/core/cross_core.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/dpdk/bring_up.hh"
+#include "sluice/net/packet_pool.hh"
 
 using namespace sluice;
 

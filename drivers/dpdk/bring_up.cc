@@ -1,9 +1,9 @@
-#include "drivers/dpdk/bring_up.hh"
+#include "sluice/dpdk/bring_up.hh"
 
 #include <utility>
 
-#include "lib/core/shard.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice::dpdk {
 

@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "drivers/dpdk/eal.hh"
-#include "drivers/dpdk/port.hh"
-#include "lib/core/config.hh"
-#include "lib/core/result.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/result.hh"
+#include "sluice/dpdk/eal.hh"
+#include "sluice/dpdk/port.hh"
+#include "sluice/net/packet_pool.hh"
 
 namespace sluice::dpdk {
 

@@ -2,7 +2,7 @@
 // reason and (for bad arguments) printing its usage to stdout. We keep its log in memory,
 // keep stdout quiet while it runs, and turn errno plus its last "EAL:" line into one line
 // that names the fix.
-#include "drivers/dpdk/eal.hh"
+#include "sluice/dpdk/eal.hh"
 
 #include <fcntl.h>
 #include <rte_eal.h>
@@ -24,9 +24,9 @@
 #include <system_error>
 #include <utility>
 
-#include "lib/core/cpu_list.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/cpu_list.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice::dpdk {
 namespace {

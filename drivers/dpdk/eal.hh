@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/config.hh"
-#include "lib/core/result.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/result.hh"
 
 namespace sluice::dpdk {
 

@@ -1,8 +1,10 @@
 // Port set-up: read what the device can do, ask for one queue pair per shard, turn on RSS
 // (symmetric key, then our redirection table) and the checksum offloads it has, and start
 // it. Each refusal from DPDK becomes one line saying which step failed and what to change.
-#include "drivers/dpdk/port.hh"
+#include "sluice/dpdk/port.hh"
 
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf_dyn.h>
@@ -12,9 +14,10 @@
 #include <cerrno>
 #include <cstring>
 
-#include "drivers/dpdk/reta.hh"
-#include "lib/net/device_timestamp.hh"
-#include "lib/net/rss.hh"
+#include "sluice/dpdk/reta.hh"
+#include "sluice/dpdk/setup_hint.hh"
+#include "sluice/net/device_timestamp.hh"
+#include "sluice/net/rss.hh"
 
 namespace sluice::dpdk {
 namespace {
@@ -73,7 +76,7 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
         conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads & wanted_hash;
         if (info.hash_key_size >= net::toeplitz_key::min_size && info.hash_key_size <= net::toeplitz_key::max_size) {
             // The symmetric key (lib/net/rss.hh): both directions of a flow meet on one
-            // queue, and software RSS computes the same hash (DESIGN rule 3).
+            // queue, and software RSS computes the same hash (docs/architecture.md, rule 3).
             const auto symmetric = net::symmetric_toeplitz_key(info.hash_key_size).bytes();
             key.resize(symmetric.size());
             std::memcpy(key.data(), symmetric.data(), key.size());
@@ -136,11 +139,10 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
         rxconf.offloads = conf.rxmode.offloads;
         if (int rc = rte_eth_rx_queue_setup(id, std::uint16_t(q), rx_descriptors, unsigned(pool->socket_id), &rxconf, pool);
             rc != 0) {
+            const rte_devargs* devargs = info.device ? rte_dev_devargs(info.device) : nullptr;
+            const char* args = devargs && devargs->args ? devargs->args : "";
             return error{failure(name, ("rx queue " + std::to_string(q) + " set-up").c_str(), rc,
-                                 rc == -ENOMEM ? "the pool's mbufs are smaller than the device's frames (af_packet: framesz), or "
-                                                 "it has fewer mbufs than rx descriptors; use fewer descriptors or "
-                                                 "a smaller framesz"
-                                               : "give the pool more mbufs than rx descriptors, or use fewer descriptors")};
+                                 rx_queue_setup_hint(info.driver_name ? info.driver_name : "", args, rc))};
         }
         rte_eth_txconf txconf = info.default_txconf;
         txconf.offloads = conf.txmode.offloads;
@@ -176,6 +178,28 @@ port::~port() {
     if (started_) drain_and_stop();
 }
 
+net::multicast_filter port::filter_multicast(std::span<const net::ethernet_address> groups) {
+    std::vector<rte_ether_addr> addresses(groups.size());
+    for (std::size_t i = 0; i < groups.size(); ++i) {
+        std::copy(groups[i].bytes.begin(), groups[i].bytes.end(), addresses[i].addr_bytes);
+    }
+    const int rc = rte_eth_dev_set_mc_addr_list(id_, addresses.empty() ? nullptr : addresses.data(),
+                                                std::uint32_t(addresses.size()));
+    if (rc == 0) {
+        // An exact list now: all-multicast, if we turned it on before, can go.
+        if (multicast_mode_ == net::multicast_filter::all_multicast) (void)rte_eth_allmulticast_disable(id_);
+        multicast_mode_ = net::multicast_filter::exact;
+    } else if (groups.empty()) {
+        // Nothing to take; all-multicast, if on, stays on (harmless, and a later join needs it).
+    } else if (rte_eth_allmulticast_enable(id_) == 0 || rte_eth_allmulticast_get(id_) == 1) {
+        // -ENOTSUP: no filter; -EINVAL/-ENOSPC: more groups than it holds.
+        multicast_mode_ = net::multicast_filter::all_multicast;
+    } else {
+        multicast_mode_ = net::multicast_filter::unavailable;
+    }
+    return multicast_mode_;
+}
+
 void port::drain_and_stop() {
     rte_mbuf* frames[64];
     for (unsigned q = 0; q < queues_; ++q) {
@@ -185,6 +209,10 @@ void port::drain_and_stop() {
             rte_pktmbuf_free_bulk(frames, n);
         }
     }
+    // A transmit burst of no frames per queue: a driver that reaps its completions only
+    // when asked to send (net_af_xdp pulls its completion ring then) hands back the mbufs
+    // of the frames sent since the last burst, the last reply among them.
+    for (unsigned q = 0; q < queues_; ++q) (void)rte_eth_tx_burst(id_, std::uint16_t(q), frames, 0);
     (void)rte_eth_dev_stop(id_);
     started_ = false;
 }

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/net/device.hh"
+#include "sluice/core/result.hh"
+#include "sluice/net/device.hh"
 
 struct rte_mempool;
 
@@ -58,6 +58,11 @@ public:
     net::link_status link() const override;
     std::vector<net::queue_counters> counters() const override;
     std::vector<std::pair<std::string, std::uint64_t>> extended_stats() const override;
+    // rte_eth_dev_set_mc_addr_list with the groups' addresses; where the device refuses it
+    // (-ENOTSUP, or a list longer than it holds), rte_eth_allmulticast_enable instead.
+    net::multicast_filter filter_multicast(std::span<const net::ethernet_address> groups) override;
+    // What the last filter_multicast used.
+    net::multicast_filter multicast_mode() const noexcept { return multicast_mode_; }
 
     std::uint16_t rx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t max) override;
     std::uint16_t tx_burst(unsigned queue, rte_mbuf** frames, std::uint16_t count) override;
@@ -70,7 +75,8 @@ private:
     std::string name_;
     unsigned queues_;
     unsigned max_queues_;
-    bool started_ = false;  // rte_eth_dev_start succeeded: drain and stop on destruction
+    bool started_ = false;
+    net::multicast_filter multicast_mode_ = net::multicast_filter::not_needed;  // rte_eth_dev_start succeeded: drain and stop on destruction
     net::offload_flags offloads_;
 };
 

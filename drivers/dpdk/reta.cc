@@ -1,6 +1,6 @@
 // RETA programming; rte_eth_dev_rss_reta_update(3) in DPDK's ethdev API takes the table
 // in groups of RTE_ETH_RETA_GROUP_SIZE (64) entries, each with a mask of those to set.
-#include "drivers/dpdk/reta.hh"
+#include "sluice/dpdk/reta.hh"
 
 #include <rte_errno.h>
 

@@ -1,6 +1,6 @@
 // The NIC's RSS redirection table (RETA), programmed from net::redirection_table so that
 // the queue a device picks for a hash is the one software picks (shard_for_hash): the
-// local-port choice for active opens and software RSS both depend on that (DESIGN rule 3).
+// local-port choice for active opens and software RSS both depend on that (docs/architecture.md, rule 3).
 // Devices fill their own table at start (most round-robin, but not all, and not always
 // over the queues Sluice asked for), so the port rewrites it after starting.
 #pragma once
@@ -10,8 +10,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/net/rss.hh"
+#include "sluice/core/result.hh"
+#include "sluice/net/rss.hh"
 
 namespace sluice::dpdk {
 

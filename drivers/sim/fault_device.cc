@@ -1,11 +1,11 @@
-#include "drivers/sim/fault_device.hh"
+#include "sluice/sim/fault_device.hh"
 
 #include <rte_mbuf.h>
 
 #include <algorithm>
 
-#include "drivers/sim/fault_plan.hh"
-#include "lib/core/clock.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/sim/fault_plan.hh"
 
 namespace sluice::sim {
 namespace {

@@ -1,4 +1,4 @@
-#include "drivers/sim/fault_plan.hh"
+#include "sluice/sim/fault_plan.hh"
 
 #include <rte_mbuf.h>
 

@@ -9,8 +9,8 @@
 #include <array>
 #include <cstdint>
 
-#include "drivers/sim/link_profile.hh"
-#include "drivers/sim/random.hh"
+#include "sluice/sim/link_profile.hh"
+#include "sluice/sim/random.hh"
 
 struct rte_mbuf;
 

@@ -1,6 +1,6 @@
 // pcap_file and pcap_device: our own writer for the classic libpcap format (no libpcap
 // dependency), with nanosecond timestamps so virtual time keeps its resolution.
-#include "drivers/sim/pcap_writer.hh"
+#include "sluice/sim/pcap_writer.hh"
 
 #include <rte_mbuf.h>
 

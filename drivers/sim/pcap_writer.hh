@@ -2,7 +2,7 @@
 // link type) that tshark and tcpdump read; sim::pcap_device is a decorator over any
 // net::device that records every frame it passes up (rx) and down (tx). The decorator
 // does not own the device it wraps; it owns one file per queue, so each queue's shard
-// writes only its own file (DESIGN rule 1) -- merge them with mergecap if needed.
+// writes only its own file (docs/architecture.md, rule 1) -- merge them with mergecap if needed.
 #pragma once
 
 #include <cstddef>
@@ -15,9 +15,9 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/sim/link_profile.hh"
-#include "lib/core/result.hh"
-#include "lib/net/device.hh"
+#include "sluice/core/result.hh"
+#include "sluice/net/device.hh"
+#include "sluice/sim/link_profile.hh"
 
 struct rte_mbuf;
 

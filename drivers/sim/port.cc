@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "drivers/sim/wire.hh"
+#include "sluice/sim/wire.hh"
 
 namespace sluice::sim {
 namespace {

@@ -3,9 +3,9 @@
 // the seed, the profiles and the calls; then the link (serializer, destination's
 // in-flight limit), then the bytes (a copy only when the sender's frame is taken or
 // must not be written).
-#include "drivers/sim/wire.hh"
+#include "sluice/sim/wire.hh"
 
-#include "drivers/sim/fault_plan.hh"
+#include "sluice/sim/fault_plan.hh"
 
 #include <rte_mbuf.h>
 

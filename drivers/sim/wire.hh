@@ -22,9 +22,9 @@
 #include <utility>
 #include <vector>
 
-#include "drivers/sim/link_profile.hh"
-#include "drivers/sim/random.hh"
-#include "lib/net/device.hh"
+#include "sluice/net/device.hh"
+#include "sluice/sim/link_profile.hh"
+#include "sluice/sim/random.hh"
 
 struct rte_mbuf;
 struct rte_mempool;

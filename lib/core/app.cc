@@ -1,9 +1,9 @@
-#include "lib/core/app.hh"
+#include "sluice/core/app.hh"
 
 #include <cstdio>
 
-#include "lib/core/runtime.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice {
 

@@ -6,8 +6,8 @@
 #include <functional>
 #include <string>
 
-#include "lib/core/cli.hh"
-#include "lib/core/task.hh"
+#include "sluice/core/cli.hh"
+#include "sluice/core/task.hh"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "lib/core/cli.hh"
+#include "sluice/core/cli.hh"
 
 #include <algorithm>
 #include <cassert>
@@ -6,8 +6,8 @@
 #include <cstddef>
 #include <utility>
 
-#include "lib/core/cpu_list.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/cpu_list.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice {
 namespace {

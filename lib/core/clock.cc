@@ -1,7 +1,7 @@
 // TSC calibration: measure the TSC against CLOCK_MONOTONIC over a short sleep and keep a
 // 32.32 fixed-point nanoseconds-per-tick multiplier, so now() is one rdtsc, a multiply
 // and a shift. Only an invariant TSC (constant_tsc + nonstop_tsc) is trusted.
-#include "lib/core/clock.hh"
+#include "sluice/core/clock.hh"
 
 #include <time.h>
 #include <x86intrin.h>

@@ -6,13 +6,13 @@
 #include <functional>
 #include <vector>
 
-#include "lib/core/result.hh"
+#include "sluice/core/result.hh"
 
 namespace sluice {
 
 class shard;
 
-// What a shard does on a turn that found no work (DESIGN rule 10).
+// What a shard does on a turn that found no work (docs/architecture.md, rule 10).
 enum class idle_policy {
     spin,      // never sleep: lowest latency, burns the core (rigs)
     adaptive,  // spin a while, then sleep in short steps (laptops, CI, shared cores)

@@ -1,4 +1,4 @@
-#include "lib/core/cpu_list.hh"
+#include "sluice/core/cpu_list.hh"
 
 #include <algorithm>
 #include <charconv>

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/core/result.hh"
+#include "sluice/core/result.hh"
 
 namespace sluice {
 

@@ -1,4 +1,4 @@
-#include "lib/core/cross_core.hh"
+#include "sluice/core/cross_core.hh"
 
 #include <cstdio>
 #include <cstdlib>

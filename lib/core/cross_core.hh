@@ -1,4 +1,4 @@
-// sluice::cross_core: the mesh of SPSC rings joining the shards (DESIGN rule 6), one ring
+// sluice::cross_core: the mesh of SPSC rings joining the shards (docs/architecture.md, rule 6), one ring
 // per ordered pair. A shard queues outgoing messages during its turn and pushes them to
 // the rings in one batch at the transmit stage; the receiver drains its inbound rings at
 // the cross_core_inbound stage. Built by the runtime; each shard touches only its own end.
@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "lib/core/shard.hh"
-#include "lib/core/spsc_ring.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spsc_ring.hh"
 
 namespace sluice {
 

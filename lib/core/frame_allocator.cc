@@ -1,4 +1,4 @@
-#include "lib/core/frame_allocator.hh"
+#include "sluice/core/frame_allocator.hh"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// sluice::frame_allocator: where coroutine frames come from (DESIGN rule 8). Each shard
+// sluice::frame_allocator: where coroutine frames come from (docs/architecture.md, rule 8). Each shard
 // owns one; frames are carved from per-size-class free lists so spawning a task does not
 // touch the global heap. A frame must be freed on the shard that allocated it.
 #pragma once

@@ -2,7 +2,7 @@
 // memory lands on its NUMA node), joins the mesh, then all meet at a barrier before any
 // loop turns. Teardown mirrors it: leave the loop, meet, destroy the tasks each shard
 // still holds, meet again, then the mesh goes.
-#include "lib/core/runtime.hh"
+#include "sluice/core/runtime.hh"
 
 #include <signal.h>
 
@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/core/cross_core.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice {
 namespace {

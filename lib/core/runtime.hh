@@ -5,9 +5,9 @@
 
 #include <functional>
 
-#include "lib/core/config.hh"
-#include "lib/core/result.hh"
-#include "lib/core/task.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/task.hh"
 
 namespace sluice {
 

@@ -1,7 +1,7 @@
-// The loop: one turn polls every stage in the order DESIGN rule 5 gives, then applies
+// The loop: one turn polls every stage in the order docs/architecture.md rule 5 gives, then applies
 // the idle policy. Nothing in a turn blocks; only the adaptive idle policy sleeps, and
 // only after a stretch of turns that found no work.
-#include "lib/core/shard.hh"
+#include "sluice/core/shard.hh"
 
 #include <time.h>
 
@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "lib/core/spawn.hh"
+#include "sluice/core/spawn.hh"
 
 namespace sluice {
 

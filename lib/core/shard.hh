@@ -7,14 +7,14 @@
 #include <atomic>
 #include <coroutine>
 #include <cstdint>
-#include "lib/core/source_location.hh"
+#include "sluice/core/source_location.hh"
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/core/config.hh"
-#include "lib/core/frame_allocator.hh"
-#include "lib/core/fifo.hh"
-#include "lib/core/timer_wheel.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/fifo.hh"
+#include "sluice/core/frame_allocator.hh"
+#include "sluice/core/timer_wheel.hh"
 
 namespace sluice {
 
@@ -26,7 +26,7 @@ public:
     virtual bool poll() = 0;
 };
 
-// Where in a turn a poller runs (DESIGN rule 5). Ready tasks run after `receive`,
+// Where in a turn a poller runs (docs/architecture.md, rule 5). Ready tasks run after `receive`,
 // timers fire after `storage`.
 enum class loop_stage : unsigned { receive, cross_core_inbound, storage, transmit, count };
 

@@ -1,4 +1,4 @@
-#include "lib/core/spawn.hh"
+#include "sluice/core/spawn.hh"
 
 #include <cstdio>
 #include <cstdlib>

@@ -6,12 +6,12 @@
 #include <concepts>
 #include <coroutine>
 #include <exception>
-#include "lib/core/source_location.hh"
+#include "sluice/core/source_location.hh"
 #include <type_traits>
 #include <utility>
 
-#include "lib/core/shard.hh"
-#include "lib/core/task.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/task.hh"
 
 namespace sluice {
 namespace detail {

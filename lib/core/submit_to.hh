@@ -1,5 +1,5 @@
 // co_await submit_to(target, fn): runs fn on shard `target` and brings back its value or
-// exception (DESIGN rule 6). fn may return a plain value or a task<T>.
+// exception (docs/architecture.md, rule 6). fn may return a plain value or a task<T>.
 //
 // Lifetimes, for fn and for what it returns:
 // - fn is moved into the awaiter on the calling shard (the awaiter lives in the caller's
@@ -20,10 +20,10 @@
 #include <type_traits>
 #include <utility>
 
-#include "lib/core/cross_core.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/task.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/task.hh"
 
 namespace sluice {
 namespace detail {

@@ -1,4 +1,4 @@
-// sluice::task<T>: a lazy coroutine that produces a T (DESIGN rule 8). It starts when
+// sluice::task<T>: a lazy coroutine that produces a T (docs/architecture.md, rule 8). It starts when
 // awaited, is awaited exactly once, and an exception it throws reaches the awaiter. The
 // task object owns its frame; frames come from the current shard's frame_allocator.
 #pragma once
@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "lib/core/frame_allocator.hh"
+#include "sluice/core/frame_allocator.hh"
 
 namespace sluice {
 

@@ -6,9 +6,9 @@
 #include <functional>
 #include <utility>
 
-#include "lib/core/clock.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/timer_wheel.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/timer_wheel.hh"
 
 namespace sluice {
 

@@ -4,7 +4,7 @@
 // has stepped into that slot's window, until the slot cascades. Advancing finds the
 // nearest event with one count-trailing-zeros per level: a level-0 slot to fire, or a
 // higher slot whose window now_ has reached, whose timers move down ("cascade").
-#include "lib/core/timer_wheel.hh"
+#include "sluice/core/timer_wheel.hh"
 
 #include <bit>
 

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "lib/core/clock.hh"
+#include "sluice/core/clock.hh"
 
 namespace sluice {
 

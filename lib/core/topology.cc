@@ -1,4 +1,4 @@
-#include "lib/core/topology.hh"
+#include "sluice/core/topology.hh"
 
 #include <hwloc.h>
 #include <sched.h>

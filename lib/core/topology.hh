@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/cpu_list.hh"  // format_cpu_list, parse_cpu_list
-#include "lib/core/result.hh"
+#include "sluice/core/cpu_list.hh"  // format_cpu_list, parse_cpu_list
+#include "sluice/core/result.hh"
 
 struct hwloc_topology;  // hwloc's handle; hwloc.h stays out of our headers
 

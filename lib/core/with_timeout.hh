@@ -11,11 +11,11 @@
 #include <type_traits>
 #include <utility>
 
-#include "lib/core/clock.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/task.hh"
-#include "lib/core/timer_wheel.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/task.hh"
+#include "sluice/core/timer_wheel.hh"
 
 namespace sluice {
 

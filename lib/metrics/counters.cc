@@ -1,4 +1,4 @@
-#include "lib/metrics/counters.hh"
+#include "sluice/metrics/counters.hh"
 
 namespace sluice::metrics {
 

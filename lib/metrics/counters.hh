@@ -1,5 +1,5 @@
 // sluice::metrics::counter and counter_registry: plain named uint64 counters, one registry
-// per shard. Only the owning shard touches them (no atomics, DESIGN rule 1); a collector
+// per shard. Only the owning shard touches them (no atomics, docs/architecture.md rule 1); a collector
 // runs snapshot() on each shard (via submit_to) and sums the snapshots with sum().
 #pragma once
 

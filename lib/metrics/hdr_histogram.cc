@@ -2,7 +2,7 @@
 // below), split into sub-buckets of width 2^(b+u); u = log2(lowest), 2^(h+1) = sub-bucket
 // count. Bucket 0 uses all its sub-buckets, later ones only their upper half (the lower
 // half would repeat the previous bucket), which gives HdrHistogram's index order.
-#include "lib/metrics/hdr_histogram.hh"
+#include "sluice/metrics/hdr_histogram.hh"
 
 #include <algorithm>
 #include <cmath>

@@ -9,7 +9,7 @@
 #include <span>
 #include <vector>
 
-#include "lib/core/result.hh"
+#include "sluice/core/result.hh"
 
 namespace sluice::metrics {
 

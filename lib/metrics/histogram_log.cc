@@ -1,4 +1,4 @@
-#include "lib/metrics/histogram_log.hh"
+#include "sluice/metrics/histogram_log.hh"
 
 #include <zlib.h>
 

@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/metrics/hdr_histogram.hh"
+#include "sluice/core/result.hh"
+#include "sluice/metrics/hdr_histogram.hh"
 
 namespace sluice::metrics {
 

@@ -1,9 +1,9 @@
-#include "lib/net/arp.hh"
+#include "sluice/net/arp.hh"
 
 #include <utility>
 
-#include "lib/net/wire/arp.hh"
-#include "lib/net/wire/ethernet.hh"
+#include "sluice/net/wire/arp.hh"
+#include "sluice/net/wire/ethernet.hh"
 
 namespace sluice::net {
 

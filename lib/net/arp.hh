@@ -8,14 +8,14 @@
 #include <functional>
 #include <span>
 
-#include "lib/core/clock.hh"
-#include "lib/net/arp_cache.hh"
-#include "lib/net/ethernet_link.hh"
-#include "lib/net/interface_config.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/send_status.hh"
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/arp_cache.hh"
+#include "sluice/net/ethernet_link.hh"
+#include "sluice/net/interface_config.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/send_status.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 

@@ -1,4 +1,4 @@
-#include "lib/net/arp_cache.hh"
+#include "sluice/net/arp_cache.hh"
 
 #include <utility>
 

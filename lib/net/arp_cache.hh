@@ -11,10 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/net/wire/ethernet_address.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 

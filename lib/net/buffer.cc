@@ -1,12 +1,12 @@
 // buffer: fragment bookkeeping. Every fragment in a buffer holds exactly one reference to
 // its segment and is never empty; the functions below keep both true.
-#include "lib/net/buffer.hh"
+#include "sluice/net/buffer.hh"
 
 #include <algorithm>
 #include <cassert>
 #include <cstring>
 
-#include "lib/net/detail/mbuf.hh"
+#include "sluice/net/detail/mbuf.hh"
 
 namespace sluice::net {
 

@@ -1,4 +1,4 @@
-// sluice::net::buffer: a read-only, reference-counted view of packet bytes (DESIGN rule 9).
+// sluice::net::buffer: a read-only, reference-counted view of packet bytes (docs/architecture.md, rule 9).
 // Many buffers can share one packet's mbufs; each holds one mbuf reference per fragment,
 // and the mbufs go back to their pool when the last view of them is gone. Use a buffer
 // only on the shard that owns its mbufs' pool; move it across shards, don't share it.

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "lib/net/wire/outcome.hh"
+#include "sluice/net/wire/outcome.hh"
 
 namespace sluice::net {
 

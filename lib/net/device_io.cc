@@ -1,4 +1,4 @@
-#include "lib/net/device_io.hh"
+#include "sluice/net/device_io.hh"
 
 namespace sluice::net {
 

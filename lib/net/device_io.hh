@@ -4,9 +4,9 @@
 // the sim suite calls them in virtual time. The shard that owns `queue` only.
 #pragma once
 
-#include "lib/core/clock.hh"
-#include "lib/net/device.hh"
-#include "lib/net/stack.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/device.hh"
+#include "sluice/net/stack.hh"
 
 namespace sluice::net {
 

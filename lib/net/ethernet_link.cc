@@ -1,9 +1,9 @@
-#include "lib/net/ethernet_link.hh"
+#include "sluice/net/ethernet_link.hh"
 
 #include <algorithm>
 #include <utility>
 
-#include "lib/net/wire/ethernet.hh"
+#include "sluice/net/wire/ethernet.hh"
 
 namespace sluice::net {
 

@@ -8,10 +8,10 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lib/core/fifo.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/send_status.hh"
-#include "lib/net/wire/ethernet_address.hh"
+#include "sluice/core/fifo.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/send_status.hh"
+#include "sluice/net/wire/ethernet_address.hh"
 
 struct rte_mbuf;
 

@@ -1,14 +1,14 @@
 // icmp: echo replies, errors in and errors out (RFC 792, RFC 1122 3.2.2).
-#include "lib/net/icmp.hh"
+#include "sluice/net/icmp.hh"
 
 #include <algorithm>
 #include <array>
 #include <utility>
 
-#include "lib/net/packet_checksum.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/icmp.hh"
+#include "sluice/net/packet_checksum.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/icmp.hh"
 
 namespace sluice::net {
 

@@ -7,12 +7,12 @@
 
 #include <cstdint>
 
-#include "lib/net/interface_config.hh"
-#include "lib/net/ipv4.hh"
-#include "lib/net/l4_protocol.hh"
-#include "lib/net/token_bucket.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/drop_reason.hh"
+#include "sluice/net/interface_config.hh"
+#include "sluice/net/ipv4.hh"
+#include "sluice/net/l4_protocol.hh"
+#include "sluice/net/token_bucket.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/icmp.hh"
 
 namespace sluice::net {
 

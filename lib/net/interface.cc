@@ -1,11 +1,13 @@
-#include "lib/net/interface.hh"
+#include "sluice/net/interface.hh"
 
+#include <algorithm>
 #include <string>
 
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/net/device_io.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/net/device_io.hh"
+#include "sluice/net/wire/igmp.hh"
 
 namespace sluice::net {
 
@@ -24,6 +26,8 @@ shard_hook interface::hook() {
             const unsigned id = s.id();
             own->on_neighbour_learned(
                 [this, id](wire::ipv4_address address, ethernet_address mac) { share_neighbour(id, address, mac); });
+            own->on_group_membership_changed(
+                [this](wire::ipv4_address group, bool joined) { update_multicast_filter(group, joined); });
             // One gratuitous ARP for the interface, from shard 0.
             attachments_[id] = std::make_unique<stack_attachment>(*own, port_, id, s, id == 0);
             return {};
@@ -51,6 +55,41 @@ void interface::share_neighbour(unsigned from_shard, wire::ipv4_address address,
             co_await submit_to(target, std::move(learn));
         });
     }
+}
+
+}  // namespace sluice::net
+
+namespace sluice::net {
+
+// The port filters for the interface as a whole: a group stays in it while any shard's
+// stack has joined it (each shard joins for its own sockets; RSS may bring a group's
+// datagrams to any of them). The union and the port's filter belong to shard 0: another
+// shard's change reaches it over the rings, in the order the shard made its changes.
+void interface::update_multicast_filter(wire::ipv4_address group, bool joined) {
+    if (this_shard().id() == 0) {
+        apply_multicast_change(group, joined);
+        return;
+    }
+    spawn([this, group, joined]() -> task<void> {
+        auto apply = [this, group, joined] { apply_multicast_change(group, joined); };
+        co_await submit_to(0, std::move(apply));
+    });
+}
+
+void interface::apply_multicast_change(wire::ipv4_address group, bool joined) {
+    if (joined) {
+        if (++port_groups_[group] != 1) return;
+    } else {
+        const auto found = port_groups_.find(group);
+        if (found == port_groups_.end() || --found->second != 0) return;
+        port_groups_.erase(found);
+    }
+    std::vector<ethernet_address> addresses;
+    for (const auto& [each, shards] : port_groups_) {
+        const ethernet_address mac = wire::multicast_mac(each);
+        if (std::find(addresses.begin(), addresses.end(), mac) == addresses.end()) addresses.push_back(mac);
+    }
+    multicast_mode_ = port_.filter_multicast(addresses);
 }
 
 }  // namespace sluice::net

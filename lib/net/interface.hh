@@ -5,14 +5,15 @@
 // shard then touches only its own stack, through local().
 #pragma once
 
+#include <map>
 #include <memory>
 #include <vector>
 
-#include "lib/core/config.hh"
-#include "lib/net/interface_config.hh"
-#include "lib/net/device.hh"
-#include "lib/net/stack.hh"
-#include "lib/net/stack_attachment.hh"
+#include "sluice/core/config.hh"
+#include "sluice/net/device.hh"
+#include "sluice/net/interface_config.hh"
+#include "sluice/net/stack.hh"
+#include "sluice/net/stack_attachment.hh"
 
 namespace sluice::net {
 
@@ -31,11 +32,19 @@ public:
     // Shard s's stack, for submit_to(s, ...) callers that read its counters there.
     stack& on(unsigned shard_id) { return *stacks_.at(shard_id); }
 
+    // How the port takes the groups joined on any shard (device.hh); not_needed until a
+    // group is joined. Shard 0 owns the port's filter: read these there (submit_to(0, ...)).
+    multicast_filter multicast_mode() const noexcept { return multicast_mode_; }
+    // Groups joined on at least one shard, as shard 0 has heard of them.
+    std::size_t multicast_groups_joined() const noexcept { return port_groups_.size(); }
+
     const interface_config& config() const noexcept { return config_; }
     device& port() noexcept { return port_; }
 
 private:
     void share_neighbour(unsigned from_shard, wire::ipv4_address address, ethernet_address mac);
+    void update_multicast_filter(wire::ipv4_address group, bool joined);  // on the changing shard
+    void apply_multicast_change(wire::ipv4_address group, bool joined);   // on shard 0
 
     device& port_;
     interface_config config_;
@@ -43,6 +52,9 @@ private:
     // One slot per shard, written only by that shard.
     std::vector<std::unique_ptr<stack>> stacks_;
     std::vector<std::unique_ptr<stack_attachment>> attachments_;
+    // The port's one multicast filter, the union of every shard's groups: shard 0's.
+    std::map<wire::ipv4_address, unsigned> port_groups_;  // group -> shards that joined it
+    multicast_filter multicast_mode_ = multicast_filter::not_needed;
 };
 
 }  // namespace sluice::net

@@ -1,4 +1,4 @@
-#include "lib/net/interface_config.hh"
+#include "sluice/net/interface_config.hh"
 
 #include <charconv>
 #include <string>

@@ -7,9 +7,9 @@
 #include <optional>
 #include <string_view>
 
-#include "lib/core/result.hh"
-#include "lib/net/wire/ethernet_address.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/result.hh"
+#include "sluice/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 

@@ -9,15 +9,16 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lib/core/clock.hh"
-#include "lib/net/arp.hh"
-#include "lib/net/ethernet_link.hh"
-#include "lib/net/interface_config.hh"
-#include "lib/net/ipv4_output.hh"
-#include "lib/net/ipv4_reassembly.hh"
-#include "lib/net/l4_protocol.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/wire/drop_reason.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/arp.hh"
+#include "sluice/net/ethernet_link.hh"
+#include "sluice/net/interface_config.hh"
+#include "sluice/net/ipv4_output.hh"
+#include "sluice/net/ipv4_reassembly.hh"
+#include "sluice/net/l4_protocol.hh"
+#include "sluice/net/multicast_groups.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/wire/drop_reason.hh"
 
 namespace sluice::net {
 
@@ -47,6 +48,10 @@ public:
     void receive(packet&& frame, std::size_t l2_length, clock::time_point now);
     send_status send(wire::ipv4_address destination, std::uint8_t protocol, packet&& segment,
                      l4_checksum_offload offload, clock::time_point now) override;
+    send_status send_with(const datagram_options& options, wire::ipv4_address destination, std::uint8_t protocol,
+                          packet&& segment, clock::time_point now) override;
+    // The groups whose datagrams input takes, besides our address and broadcasts.
+    void accept_groups(const multicast_groups& groups) noexcept { groups_ = &groups; }
     wire::ipv4_address source_address() const noexcept override { return config_.address.address; }
     std::size_t max_unfragmented_payload() const noexcept override {
         return config_.mtu - wire::ipv4_header::min_length;
@@ -63,6 +68,8 @@ private:
     void deliver(const wire::ipv4_header& header, packet&& payload, clock::time_point now);
     void refuse_protocol(const wire::ipv4_header& header, std::span<const std::byte> header_bytes,
                          const packet& payload, clock::time_point now);
+    send_status send_datagram(const datagram_options& options, wire::ipv4_address destination, std::uint8_t protocol,
+                              packet&& segment, l4_checksum_offload offload, bool may_fragment, clock::time_point now);
     send_status send_one(wire::ipv4_address destination, packet&& datagram, clock::time_point now);
     send_status fragment(const wire::ipv4_header& header, packet&& segment, clock::time_point now);
     void report(std::uint8_t type, std::uint8_t code, std::uint32_t rest, const wire::ipv4_header& header,
@@ -77,6 +84,7 @@ private:
     ipv4_reassembly reassembly_;
     std::array<l4_protocol*, 256> protocols_{};
     icmp_error_sender* errors_ = nullptr;
+    const multicast_groups* groups_ = nullptr;
     std::uint16_t next_identification_ = 1;
     ipv4_counters counters_;
 };

@@ -4,9 +4,9 @@
 #include <array>
 #include <utility>
 
-#include "lib/net/ipv4.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/net/ipv4.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/ipv4.hh"
 
 namespace sluice::net {
 
@@ -37,12 +37,15 @@ void ipv4::receive(packet&& frame, std::size_t l2_length, clock::time_point now)
     const auto header = wire::ipv4_header::parse(head, available, device.ipv4_header != checksum_status::good);
     if (!header) return dropped_.count(header.error());
 
-    // RFC 1122 3.2.1.3: a host takes datagrams for its address and for broadcasts, and
-    // drops the rest silently (we do not forward). A source that is a broadcast or
-    // multicast address is bogus.
+    // RFC 1122 3.2.1.3: a host takes datagrams for its address, for broadcasts and for the
+    // groups it joined, and drops the rest silently (we do not forward). A source that is
+    // a broadcast or multicast address is bogus.
     const wire::ipv4_address to = header->destination;
     if (to != config_.address.address && !to.is_broadcast() && !config_.address.is_directed_broadcast(to)) {
-        return dropped_.count(wire::drop_reason::ipv4_not_for_us);
+        if (!to.is_multicast()) return dropped_.count(wire::drop_reason::ipv4_not_for_us);
+        // RFC 1112 7.2: a host takes a group's datagrams while it is a member on this
+        // interface; all-hosts it always is.
+        if (groups_ == nullptr || !groups_->accepts(to)) return dropped_.count(wire::drop_reason::ipv4_group_not_joined);
     }
     const wire::ipv4_address from = header->source;
     if (from.is_broadcast() || from.is_multicast() || config_.address.is_directed_broadcast(from)) {

@@ -8,13 +8,20 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lib/core/clock.hh"
-#include "lib/net/offload_flags.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/send_status.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/offload_flags.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/send_status.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
+
+// What a datagram may ask of IPv4 beyond the defaults: its TTL and the Router Alert
+// option (RFC 2113), which IGMP's messages carry with TTL 1 (RFC 3376 4, RFC 2236 2).
+struct datagram_options {
+    std::uint8_t ttl = 64;
+    bool router_alert = false;
+};
 
 class ipv4_output {
 public:
@@ -25,6 +32,11 @@ public:
     // one frame (fits(length)) and the device offers it (offloads()).
     [[nodiscard]] virtual send_status send(wire::ipv4_address destination, std::uint8_t protocol, packet&& segment,
                                            l4_checksum_offload offload, clock::time_point now) = 0;
+    // A datagram with `options`, never fragmented (too_large when it does not fit one
+    // frame) and with its L4 checksum done. A multicast destination goes to its group's
+    // Ethernet address (RFC 1112 6.4), without ARP; so does one sent with send().
+    [[nodiscard]] virtual send_status send_with(const datagram_options& options, wire::ipv4_address destination,
+                                                std::uint8_t protocol, packet&& segment, clock::time_point now) = 0;
 
     // Our address, the source of every datagram sent (and the pseudo header's).
     virtual wire::ipv4_address source_address() const noexcept = 0;

@@ -2,7 +2,7 @@
 // partial datagrams made once at construction. Read RFC 791 section 3.2 (the procedure),
 // RFC 815 (holes; here a sorted list of fragments that never overlap stands in for them)
 // and RFC 1858 with RFC 5722 (why an overlap drops the datagram) before editing.
-#include "lib/net/ipv4_reassembly.hh"
+#include "sluice/net/ipv4_reassembly.hh"
 
 #include <algorithm>
 #include <bit>

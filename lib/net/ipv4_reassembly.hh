@@ -10,8 +10,8 @@
 #include <optional>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/net/packet.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/packet.hh"
 
 namespace sluice::net {
 

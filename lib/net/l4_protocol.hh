@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/core/clock.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/wire/ipv4.hh"
 
 namespace sluice::net {
 

@@ -2,13 +2,13 @@
 // nb_segs, offload flags) in the first segment; every edit below keeps them right, moving
 // them along when another segment becomes the first. Bytes are written only where
 // detail::writable allows (packet.hh, sharing rule). Reading and views: packet_access.cc.
-#include "lib/net/packet.hh"
+#include "sluice/net/packet.hh"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
-#include "lib/net/detail/mbuf.hh"
+#include "sluice/net/detail/mbuf.hh"
 
 namespace sluice::net {
 

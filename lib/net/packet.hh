@@ -9,9 +9,9 @@
 #include <optional>
 #include <span>
 
-#include "lib/net/buffer.hh"
-#include "lib/net/buffer_error.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/net/buffer.hh"
+#include "sluice/net/buffer_error.hh"
+#include "sluice/net/packet_pool.hh"
 
 struct rte_mbuf;
 struct rte_mempool;

@@ -1,17 +1,17 @@
 // packet: reading (linearize, contiguous, writable, copy_out) and sharing (share,
 // into_buffer, from_buffer). Same rules as packet.cc: packet-wide fields stay in the first
 // segment, and bytes are written only where detail::writable allows.
-#include "lib/net/packet.hh"
+#include "sluice/net/packet.hh"
 
 #include <rte_mbuf_dyn.h>
 
-#include "lib/net/device_timestamp.hh"
+#include "sluice/net/device_timestamp.hh"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 
-#include "lib/net/detail/mbuf.hh"
+#include "sluice/net/detail/mbuf.hh"
 
 namespace sluice::net {
 

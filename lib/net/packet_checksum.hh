@@ -9,9 +9,9 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/net/packet.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 

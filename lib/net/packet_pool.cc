@@ -1,7 +1,7 @@
 // Packet pools. rte_pktmbuf_pool_create reports failure as null plus an rte_errno; we check
 // what we can before calling it (so the message names the argument) and turn the rest into
 // one line that names the fix.
-#include "lib/net/packet_pool.hh"
+#include "sluice/net/packet_pool.hh"
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <utility>
 
-#include "lib/net/detail/mbuf.hh"
+#include "sluice/net/detail/mbuf.hh"
 
 namespace sluice::net {
 

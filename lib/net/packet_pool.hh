@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/topology.hh"
 
 struct rte_mempool;
 
@@ -88,7 +88,7 @@ public:
     // Mbufs released on this thread while another pool was current. An mbuf always goes
     // back to its own pool, so this is not a leak, but it passes through this thread's
     // lcore cache of the other shard's pool, and the owner's shard is the one that should
-    // free it (DESIGN rule 1). Counted in debug builds only (always 0 with NDEBUG).
+    // free it (docs/architecture.md, rule 1). Counted in debug builds only (always 0 with NDEBUG).
     static std::uint64_t foreign_frees() noexcept;
 
 private:

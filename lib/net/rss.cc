@@ -1,5 +1,5 @@
 // Toeplitz keys, the reference hash, the hasher's tables, and the redirection table.
-#include "lib/net/rss.hh"
+#include "sluice/net/rss.hh"
 
 #include <algorithm>
 #include <bit>

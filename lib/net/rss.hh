@@ -6,7 +6,7 @@
 //
 // Spec: Microsoft, "RSS Hashing Functions" and "Verifying the RSS Hash Calculation"
 // (learn.microsoft.com, windows-hardware/drivers/network); NICs implement the same
-// function (e.g. Intel 82599 datasheet 7.1.2.8). DESIGN.md rule 3 says how Sluice uses it.
+// function (e.g. Intel 82599 datasheet 7.1.2.8). docs/architecture.md rule 3 says how Sluice uses it.
 #pragma once
 
 #include <array>
@@ -17,7 +17,7 @@
 #include <span>
 #include <vector>
 
-#include "lib/core/result.hh"
+#include "sluice/core/result.hh"
 
 namespace sluice::net {
 
@@ -144,7 +144,7 @@ private:
     unsigned queue_count_ = 0;
 };
 
-// DESIGN rule 3: shard i owns queue i of every port, so the queue a hash selects is the
+// docs/architecture.md rule 3: shard i owns queue i of every port, so the queue a hash selects is the
 // shard that owns the flow. With hardware RSS `reta` is the table programmed into the NIC
 // (one queue per shard); with software RSS (fewer queues than shards) it is a table over
 // all shards, and the polling shard forwards each packet to shard_for_hash(...) by ring.
@@ -176,7 +176,7 @@ struct active_open {
 };
 
 // Picks a local port for an active open so that the packets coming BACK (remote -> local:
-// src = remote, dst = local) hash, through `reta`, to `shard`; DESIGN rule 3. With the
+// src = remote, dst = local) hash, through `reta`, to `shard`; docs/architecture.md rule 3. With the
 // symmetric key the packets going out hash alike. Scans the range from start_hint upward,
 // wrapping once, and returns the first port whose hash lands on `shard` and for which
 // available(port) is true (the caller's check that the 4-tuple is not in use); nullopt

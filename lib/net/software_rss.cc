@@ -3,19 +3,19 @@
 // shard in batches that are themselves cross-core messages: the batch travels to the
 // target, which takes the frames, and comes back empty as its own reply, so steering
 // allocates nothing once running.
-#include "lib/net/software_rss.hh"
+#include "sluice/net/software_rss.hh"
 
-#include "lib/net/detail/mbuf.hh"
+#include "sluice/net/detail/mbuf.hh"
 
 #include <algorithm>
 #include <bit>
 
-#include "lib/core/fifo.hh"
+#include "sluice/core/fifo.hh"
 
-#include "lib/core/cross_core.hh"
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
 
 namespace sluice::net {
 namespace {

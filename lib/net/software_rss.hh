@@ -1,5 +1,5 @@
 // sluice::net::software_rss: serves one queue per shard over a device that has fewer
-// (DESIGN rule 3). Shard s < N (the device's queue count) polls device queue s, computes
+// (docs/architecture.md, rule 3). Shard s < N (the device's queue count) polls device queue s, computes
 // each frame's Toeplitz hash in software — the same symmetric key a NIC would use, so
 // both directions of a flow meet — and hands frames owned by other shards to them over
 // the cross-core rings, in batches, one batch per destination per burst. Shards s >= N
@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/net/device.hh"
-#include "lib/net/rss.hh"
+#include "sluice/net/device.hh"
+#include "sluice/net/rss.hh"
 
 namespace sluice::net {
 

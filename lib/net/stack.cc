@@ -1,11 +1,12 @@
 // stack: the layers wired together, and the Ethernet receive dispatch.
-#include "lib/net/stack.hh"
+#include "sluice/net/stack.hh"
 
 #include <algorithm>
 #include <utility>
 
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/igmp.hh"
+#include "sluice/net/wire/ipv4.hh"
 
 namespace sluice::net {
 
@@ -16,10 +17,22 @@ stack::stack(link_properties link, interface_config config, stack_limits limits)
       arp_(link_, config_, limits_.arp, dropped_),
       ipv4_(link_, arp_, config_, link.offloads, limits_.reassembly, dropped_),
       icmp_(ipv4_, config_, limits_.icmp_errors_per_second, limits_.icmp_error_burst, dropped_),
-      udp_(ipv4_, icmp_, dropped_) {
+      udp_(ipv4_, icmp_, dropped_),
+      igmp_(ipv4_, groups_, limits_.igmp, limits_.housekeeping_period,
+            std::uint64_t(config_.address.address.value) << 16 ^ 0x9e3779b97f4a7c15ull, dropped_) {
     ipv4_.report_errors_to(icmp_);
+    ipv4_.accept_groups(groups_);
     (void)ipv4_.attach(wire::ip_protocol_icmp, icmp_);
     (void)ipv4_.attach(wire::ip_protocol_udp, udp_);
+    (void)ipv4_.attach(wire::ip_protocol_igmp, igmp_);
+}
+
+void stack::join_group(wire::ipv4_address group, clock::time_point now) {
+    if (igmp_.join(group, now) && group_listener_) group_listener_(group, true);
+}
+
+void stack::leave_group(wire::ipv4_address group, clock::time_point now) {
+    if (igmp_.leave(group, now) && group_listener_) group_listener_(group, false);
 }
 
 void stack::handle_frame(packet&& frame, clock::time_point now) {
@@ -31,8 +44,12 @@ void stack::handle_frame(packet&& frame, clock::time_point now) {
     if (!head) return dropped_.count(wire::drop_reason::no_mbufs);
     const auto ethernet = wire::ethernet_header::parse(*head);
     if (!ethernet) return dropped_.count(ethernet.error());
-    if (ethernet->destination != link_.mac() && !wire::is_broadcast(ethernet->destination)) {
-        return dropped_.count(wire::drop_reason::ethernet_not_for_us);  // promiscuous vdevs see the whole link
+    // Ours, a broadcast, or the Ethernet address of a group joined here or all-hosts'
+    // (RFC 1112 6.4). Promiscuous vdevs see the whole link.
+    const ethernet_address& to = ethernet->destination;
+    if (to != link_.mac() && !wire::is_broadcast(to) && !groups_.accepts(to)) {
+        return dropped_.count(wire::is_ipv4_multicast_mac(to) ? wire::drop_reason::ethernet_group_not_joined
+                                                               : wire::drop_reason::ethernet_not_for_us);
     }
     // A priority tag (VLAN id 0, IEEE 802.1Q 9.6) belongs to the untagged network; other
     // VLANs are not configured on the interface.
@@ -49,6 +66,7 @@ void stack::handle_frame(packet&& frame, clock::time_point now) {
 void stack::housekeeping(clock::time_point now) {
     arp_.housekeeping(now);
     ipv4_.housekeeping(now);
+    igmp_.poll(now);
 }
 
 stack_counters stack::counters() const noexcept {
@@ -69,8 +87,12 @@ stack_counters stack::counters() const noexcept {
     c.icmp_errors_received = icmp_.counters().errors_received;
     c.udp_received = udp_.counters().received;
     c.udp_sent = udp_.counters().sent;
+    c.udp_multicast_received = udp_.counters().multicast_delivered;
+    c.igmp_queries_received = igmp_.counters().queries_received;
+    c.igmp_reports_sent = igmp_.counters().reports_sent;
+    c.igmp_leaves_sent = igmp_.counters().leaves_sent;
     c.no_mbufs = link.no_mbufs + arp_.counters().no_mbufs + ipv4_.counters().no_mbufs + icmp_.counters().no_mbufs +
-                 udp_.counters().no_mbufs;
+                 udp_.counters().no_mbufs + igmp_.counters().no_mbufs;
     c.dropped = dropped_;
     return c;
 }

@@ -1,5 +1,5 @@
 // sluice::net::stack: one shard's IPv4 host stack on one queue of one port, composed of
-// its layers — ethernet_link, arp, ipv4 (with reassembly), icmp and udp — each its own
+// its layers — ethernet_link, arp, ipv4 (with reassembly), icmp, udp and igmp — each its own
 // type behind the seams of l4_protocol.hh and ipv4_output.hh, so a protocol plugs into
 // ipv4() by its number without editing the others (docs/architecture.md, "Protocols plug
 // in"). The core is sans-I/O in time and in device: frames come in through
@@ -10,23 +10,26 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
-#include "lib/core/clock.hh"
-#include "lib/net/arp.hh"
-#include "lib/net/arp_cache.hh"
-#include "lib/net/ethernet_link.hh"
-#include "lib/net/icmp.hh"
-#include "lib/net/interface_config.hh"
-#include "lib/net/ipv4.hh"
-#include "lib/net/ipv4_reassembly.hh"
-#include "lib/net/offload_flags.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/send_status.hh"
-#include "lib/net/udp.hh"
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/ethernet_address.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/arp.hh"
+#include "sluice/net/arp_cache.hh"
+#include "sluice/net/ethernet_link.hh"
+#include "sluice/net/icmp.hh"
+#include "sluice/net/igmp.hh"
+#include "sluice/net/interface_config.hh"
+#include "sluice/net/ipv4.hh"
+#include "sluice/net/ipv4_reassembly.hh"
+#include "sluice/net/multicast_groups.hh"
+#include "sluice/net/offload_flags.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/send_status.hh"
+#include "sluice/net/udp.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 
@@ -37,6 +40,7 @@ struct stack_limits {
     std::uint32_t icmp_errors_per_second = 100;   // RFC 1812 4.3.2.8 rate limit
     std::uint32_t icmp_error_burst = 20;
     clock::duration housekeeping_period = std::chrono::milliseconds(100);
+    igmp_settings igmp;  // the multicast membership protocol's variables (RFC 3376 8)
 };
 
 // What the stack needs to know of the device it runs on: plain values, read once.
@@ -62,6 +66,10 @@ struct stack_counters {
     std::uint64_t icmp_errors_received = 0;
     std::uint64_t udp_received = 0;
     std::uint64_t udp_sent = 0;
+    std::uint64_t udp_multicast_received = 0;  // copies delivered to sockets of a group
+    std::uint64_t igmp_queries_received = 0;
+    std::uint64_t igmp_reports_sent = 0;
+    std::uint64_t igmp_leaves_sent = 0;
     std::uint64_t no_route = 0;  // a destination off the prefix with no gateway
     wire::drop_counters dropped;  // every frame dropped on receive, by reason
 };
@@ -84,7 +92,8 @@ public:
     bool transmit(Send&& send) {
         return link_.transmit(std::forward<Send>(send));
     }
-    // ARP retries and expiry, reassembly timeouts. Call every housekeeping_period.
+    // ARP retries and expiry, reassembly timeouts, IGMP reports due. Call every
+    // housekeeping_period.
     void housekeeping(clock::time_point now);
     // A gratuitous ARP (RFC 5227 announcement): tells the link our MAC for our address.
     void announce() { arp_.announce(); }
@@ -95,10 +104,13 @@ public:
     ipv4& ipv4_layer() noexcept { return ipv4_; }
     icmp& icmp_layer() noexcept { return icmp_; }
     udp& udp_layer() noexcept { return udp_; }
+    igmp& igmp_layer() noexcept { return igmp_; }
 
     // UDP, as udp_socket uses it.
-    bool bind_udp(std::uint16_t port, udp_receiver& receiver) { return udp_.bind(port, receiver); }
-    void unbind_udp(std::uint16_t port) { udp_.unbind(port); }
+    bool bind_udp(std::uint16_t port, udp_receiver& receiver, bool shared = false) {
+        return udp_.bind(port, receiver, shared);
+    }
+    void unbind_udp(std::uint16_t port, udp_receiver& receiver) { udp_.unbind(port, receiver); }
     send_status send_udp(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
                          std::span<const std::byte> payload, clock::time_point now) {
         return udp_.send(source_port, destination, destination_port, payload, now);
@@ -107,6 +119,18 @@ public:
                          packet&& payload, clock::time_point now) {
         return udp_.send(source_port, destination, destination_port, std::move(payload), now);
     }
+
+    // Multicast (docs/architecture.md, "Multicast"): one more (or one fewer) user of
+    // `group` on this interface. The first join reports it and makes Ethernet, IPv4 and
+    // UDP take its datagrams; the last leave says so (igmp.hh). The group must be
+    // multicast; udp_socket::join checks that for its users.
+    void join_group(wire::ipv4_address group, clock::time_point now);
+    void leave_group(wire::ipv4_address group, clock::time_point now);
+    // Told when the interface joins a group (joined) or leaves it (!joined), so that the
+    // loop side programs the port's multicast filter. One listener.
+    using group_listener = std::function<void(wire::ipv4_address group, bool joined)>;
+    void on_group_membership_changed(group_listener listener) { group_listener_ = std::move(listener); }
+    const multicast_groups& groups() const noexcept { return groups_; }
 
     // ARP learned on another shard (docs/architecture.md, "Neighbours across shards").
     void learn_neighbour(wire::ipv4_address address, ethernet_address mac, clock::time_point now) {
@@ -126,11 +150,14 @@ private:
     interface_config config_;
     stack_limits limits_;
     wire::drop_counters dropped_;
+    multicast_groups groups_;
+    group_listener group_listener_;
     ethernet_link link_;
     arp arp_;
     ipv4 ipv4_;
     icmp icmp_;
     udp udp_;
+    igmp igmp_;
 };
 
 }  // namespace sluice::net

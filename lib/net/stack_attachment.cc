@@ -1,6 +1,6 @@
-#include "lib/net/stack_attachment.hh"
+#include "sluice/net/stack_attachment.hh"
 
-#include "lib/net/device_io.hh"
+#include "sluice/net/device_io.hh"
 
 namespace sluice::net {
 

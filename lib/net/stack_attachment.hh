@@ -7,10 +7,10 @@
 
 #include <memory>
 
-#include "lib/core/shard.hh"
-#include "lib/core/timer.hh"
-#include "lib/net/device.hh"
-#include "lib/net/stack.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/timer.hh"
+#include "sluice/net/device.hh"
+#include "sluice/net/stack.hh"
 
 namespace sluice::net {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "lib/core/clock.hh"
+#include "sluice/core/clock.hh"
 
 namespace sluice::net {
 

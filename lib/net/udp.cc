@@ -1,26 +1,37 @@
 // udp: input, demultiplexing, ICMP errors and output (RFC 768, RFC 1122 4.1).
-#include "lib/net/udp.hh"
+#include "sluice/net/udp.hh"
 
 #include <algorithm>
 #include <array>
 #include <utility>
 
-#include "lib/net/packet_checksum.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/packet_checksum.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/udp.hh"
 
 namespace sluice::net {
 
 udp::udp(ipv4_output& ip, icmp_error_sender& errors, wire::drop_counters& dropped)
     : ip_(ip), errors_(errors), dropped_(dropped) {}
 
-bool udp::bind(std::uint16_t port, udp_receiver& receiver) {
-    return port != 0 && ports_.emplace(port, &receiver).second;
+bool udp::bind(std::uint16_t port, udp_receiver& receiver, bool shared) {
+    if (port == 0) return false;
+    const auto [found, added] = ports_.try_emplace(port, binding{{&receiver}, shared});
+    if (added) return true;
+    if (!shared || !found->second.shared) return false;
+    found->second.receivers.push_back(&receiver);
+    return true;
 }
 
-void udp::unbind(std::uint16_t port) { ports_.erase(port); }
+void udp::unbind(std::uint16_t port, udp_receiver& receiver) {
+    const auto found = ports_.find(port);
+    if (found == ports_.end()) return;
+    auto& receivers = found->second.receivers;
+    receivers.erase(std::remove(receivers.begin(), receivers.end(), &receiver), receivers.end());
+    if (receivers.empty()) ports_.erase(found);
+}
 
 void udp::receive(const wire::ipv4_header& header, packet&& datagram, clock::time_point now) {
     const auto head = datagram.linearize(std::min<std::size_t>(datagram.length(), wire::udp_header::length_bytes));
@@ -39,6 +50,12 @@ void udp::receive(const wire::ipv4_header& header, packet&& datagram, clock::tim
     }
     ++counters_.received;
     const auto bound = ports_.find(parsed->destination_port);
+    if (header.destination.is_multicast()) {
+        // RFC 1122 4.1.3.1: no port unreachable about a datagram to a multicast address.
+        if (bound == ports_.end()) return dropped_.count(wire::drop_reason::udp_no_group_member);
+        return deliver_to_group(header, bound->second, parsed->source_port, parsed->destination_port,
+                                std::move(datagram), now);
+    }
     if (bound == ports_.end()) {
         dropped_.count(wire::drop_reason::udp_port_unreachable);
         std::array<std::byte, quote_length> quoted;  // RFC 1122 4.1.3.1
@@ -50,7 +67,37 @@ void udp::receive(const wire::ipv4_header& header, packet&& datagram, clock::tim
     // `now` is the clock reading of the rx burst this frame came in (run to completion).
     udp_datagram delivered{header.source,      parsed->source_port, header.destination, parsed->destination_port,
                            std::move(datagram).into_buffer(), now, stamped};
-    if (!bound->second->deliver(std::move(delivered))) dropped_.count(wire::drop_reason::udp_socket_queue_full);
+    if (!bound->second.receivers.front()->deliver(std::move(delivered))) {
+        dropped_.count(wire::drop_reason::udp_socket_queue_full);
+    }
+}
+
+// RFC 1112 7.2: a datagram to a group goes to every member on the port. Each receiver gets
+// a view of the one packet (one more reference per mbuf, no copy); the last takes the
+// packet's own references.
+void udp::deliver_to_group(const wire::ipv4_header& header, const binding& bound, std::uint16_t source_port,
+                           std::uint16_t destination_port, packet&& datagram, clock::time_point now) {
+    std::size_t members = 0;
+    for (const udp_receiver* receiver : bound.receivers) members += receiver->member_of(header.destination) ? 1 : 0;
+    if (members == 0) return dropped_.count(wire::drop_reason::udp_no_group_member);
+    datagram.trim_front(wire::udp_header::length_bytes);
+    const std::optional<std::uint64_t> stamped = datagram.device_timestamp();
+    // deliver() only queues or schedules a task (which runs later, in the task stage), so
+    // the receivers cannot change during the walk.
+    std::size_t left = members;
+    for (udp_receiver* receiver : bound.receivers) {
+        if (left == 0) break;
+        if (!receiver->member_of(header.destination)) continue;
+        --left;
+        buffer payload = left == 0 ? std::move(datagram).into_buffer() : datagram.share();
+        udp_datagram delivered{header.source, source_port, header.destination, destination_port,
+                               std::move(payload), now, stamped};
+        if (receiver->deliver(std::move(delivered))) {
+            ++counters_.multicast_delivered;
+        } else {
+            dropped_.count(wire::drop_reason::udp_socket_queue_full);
+        }
+    }
 }
 
 // RFC 1122 4.1.3.3: UDP passes the ICMP errors it gets to the application (the receiver
@@ -61,7 +108,7 @@ void udp::receive_icmp_error(const icmp_error& error, clock::time_point) {
     const auto bound = ports_.find(quoted->source_port);
     if (bound == ports_.end()) return dropped_.count(wire::drop_reason::icmp_error_unmatched);
     ++counters_.icmp_errors;
-    bound->second->icmp_error(error);
+    bound->second.receivers.front()->icmp_error(error);
 }
 
 send_status udp::send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,

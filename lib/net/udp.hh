@@ -1,6 +1,6 @@
 // sluice::net::udp: the stack's UDP (RFC 768, RFC 1122 4.1) as the l4_protocol of number
 // 17 — input checks and demultiplexing to the receiver bound on this shard (port
-// unreachable when none), ICMP errors passed to that receiver, and output with the checksum
+// unreachable when none) or, for a multicast group, to every receiver that joined it, ICMP errors passed to that receiver, and output with the checksum
 // in software or by the device. Sans-I/O; one shard's stack owns it.
 #pragma once
 
@@ -9,15 +9,16 @@
 #include <optional>
 #include <span>
 #include <unordered_map>
+#include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/net/buffer.hh"
-#include "lib/net/ipv4_output.hh"
-#include "lib/net/l4_protocol.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/send_status.hh"
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/buffer.hh"
+#include "sluice/net/ipv4_output.hh"
+#include "sluice/net/l4_protocol.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/send_status.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net {
 
@@ -44,12 +45,16 @@ public:
     virtual bool deliver(udp_datagram&& datagram) = 0;
     // An ICMP error about a datagram sent from this port (port unreachable, say).
     virtual void icmp_error(const net::icmp_error&) {}
+    // Whether it joined `group`: datagrams to a group reach every receiver on the port
+    // that did, each with its own view of the one packet.
+    virtual bool member_of(wire::ipv4_address) const { return false; }
 };
 
 struct udp_counters {
     std::uint64_t received = 0;
     std::uint64_t sent = 0;
     std::uint64_t icmp_errors = 0;  // passed to a bound receiver
+    std::uint64_t multicast_delivered = 0;  // copies of group datagrams handed to receivers
     std::uint64_t no_mbufs = 0;
 };
 
@@ -61,9 +66,11 @@ public:
 
     udp(ipv4_output& ip, icmp_error_sender& errors, wire::drop_counters& dropped);
 
-    // A port has at most one receiver per shard.
-    bool bind(std::uint16_t port, udp_receiver& receiver);
-    void unbind(std::uint16_t port);
+    // A port has one receiver per shard, or several that all bound it `shared` (as with
+    // SO_REUSEADDR, for sockets of one multicast group). Unicast and broadcast datagrams go
+    // to the first bound; a group's go to every receiver that is a member_of() it.
+    bool bind(std::uint16_t port, udp_receiver& receiver, bool shared = false);
+    void unbind(std::uint16_t port, udp_receiver& receiver);
 
     // Copies `payload` once into a new packet and sends it; fragments above the MTU.
     send_status send(std::uint16_t source_port, wire::ipv4_address destination, std::uint16_t destination_port,
@@ -78,10 +85,17 @@ public:
     const udp_counters& counters() const noexcept { return counters_; }
 
 private:
+    struct binding {
+        std::vector<udp_receiver*> receivers;  // in bind order; never empty
+        bool shared = false;
+    };
+    void deliver_to_group(const wire::ipv4_header& header, const binding& bound, std::uint16_t source_port,
+                          std::uint16_t destination_port, packet&& datagram, clock::time_point now);
+
     ipv4_output& ip_;
     icmp_error_sender& errors_;
     wire::drop_counters& dropped_;
-    std::unordered_map<std::uint16_t, udp_receiver*> ports_;
+    std::unordered_map<std::uint16_t, binding> ports_;
     udp_counters counters_;
 };
 

@@ -1,20 +1,34 @@
-#include "lib/net/udp_socket.hh"
+#include "sluice/net/udp_socket.hh"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/wire/igmp.hh"
+#include "sluice/net/wire/udp.hh"
 
 namespace sluice::net {
 
 result<std::unique_ptr<udp_socket>> udp_socket::bind(stack& owner, std::uint16_t port, std::size_t queue_capacity) {
+    return bind_as(owner, port, queue_capacity, false);
+}
+
+result<std::unique_ptr<udp_socket>> udp_socket::bind_shared(stack& owner, std::uint16_t port,
+                                                            std::size_t queue_capacity) {
+    return bind_as(owner, port, queue_capacity, true);
+}
+
+result<std::unique_ptr<udp_socket>> udp_socket::bind_as(stack& owner, std::uint16_t port, std::size_t queue_capacity,
+                                                        bool shared) {
     if (port == 0) return error{"UDP port 0 cannot be bound; choose a port from 1 to 65535"};
     if (queue_capacity == 0) return error{"a UDP socket needs a receive queue of at least one datagram"};
     std::unique_ptr<udp_socket> socket(new udp_socket(owner, port, queue_capacity));
-    if (!owner.bind_udp(port, *socket)) {
+    if (!owner.bind_udp(port, *socket, shared)) {
         socket->port_ = 0;  // not ours to unbind
         return error{"UDP port " + std::to_string(port) + " is already bound on shard " +
-                     std::to_string(shard::current() ? shard::current()->id() : 0) + "; close that socket first"};
+                     std::to_string(shard::current() ? shard::current()->id() : 0) +
+                     (shared ? " by a socket that does not share it; close that socket first"
+                             : "; close that socket first, or bind both with bind_shared")};
     }
     return socket;
 }
@@ -27,9 +41,33 @@ udp_socket::~udp_socket() { close(); }
 void udp_socket::close() noexcept {
     if (closed_) return;
     closed_ = true;
-    if (port_ != 0) owner_.unbind_udp(port_);
+    const clock::time_point now = clock::now();
+    for (const wire::ipv4_address group : std::exchange(groups_, {})) owner_.leave_group(group, now);
+    if (port_ != 0) owner_.unbind_udp(port_, *this);
     queue_.clear();  // the datagrams' mbufs go back to the pool now
     wake(socket_error::closed);
+}
+
+socket_result<void> udp_socket::join(wire::ipv4_address group) {
+    if (closed_) return socket_error::closed;
+    if (!group.is_multicast() || wire::is_local_control_group(group)) return socket_error::invalid_group;
+    if (member_of(group)) return socket_error::already_joined;
+    groups_.push_back(group);
+    owner_.join_group(group, clock::now());
+    return {};
+}
+
+socket_result<void> udp_socket::leave(wire::ipv4_address group) {
+    if (closed_) return socket_error::closed;
+    const auto found = std::find(groups_.begin(), groups_.end(), group);
+    if (found == groups_.end()) return socket_error::not_joined;
+    groups_.erase(found);
+    owner_.leave_group(group, clock::now());
+    return {};
+}
+
+bool udp_socket::member_of(wire::ipv4_address group) const {
+    return std::find(groups_.begin(), groups_.end(), group) != groups_.end();
 }
 
 void udp_socket::wake(socket_result<udp_datagram>&& answer) noexcept {

@@ -15,12 +15,13 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <vector>
 
-#include "lib/core/fifo.hh"
-#include "lib/core/result.hh"
-#include "lib/core/shard.hh"
-#include "lib/net/socket_error.hh"
-#include "lib/net/stack.hh"
+#include "sluice/core/fifo.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/net/socket_error.hh"
+#include "sluice/net/stack.hh"
 
 namespace sluice::net {
 
@@ -50,11 +51,26 @@ public:
     // is 0 or already bound on this shard.
     static result<std::unique_ptr<udp_socket>> bind(stack& owner, std::uint16_t port,
                                                      std::size_t queue_capacity = default_queue_capacity);
+    // The same for a port several sockets share (SO_REUSEADDR), as receivers of one
+    // multicast group do: every socket that binds it this way and joins a group gets its
+    // own view of each of the group's datagrams; unicast goes to the first bound.
+    static result<std::unique_ptr<udp_socket>> bind_shared(stack& owner, std::uint16_t port,
+                                                            std::size_t queue_capacity = default_queue_capacity);
     udp_socket(const udp_socket&) = delete;
     udp_socket& operator=(const udp_socket&) = delete;
     ~udp_socket() override;  // closes
 
-    // Unbinds the port, drops queued datagrams and resumes a waiting task with closed.
+    // Multicast (docs/architecture.md, "Multicast"): joins `group` on the stack's interface
+    // for this socket, which then receives the group's datagrams to its port. invalid_group
+    // outside 224.0.0.0/4 or inside 224.0.0.0/24 (local network control, RFC 5771),
+    // already_joined, closed. The interface reports the group on its first member.
+    socket_result<void> join(wire::ipv4_address group);
+    // Leaves it (the interface says so on its last member); not_joined, closed.
+    socket_result<void> leave(wire::ipv4_address group);
+    const std::vector<wire::ipv4_address>& groups() const noexcept { return groups_; }
+
+    // Leaves every group, unbinds the port, drops queued datagrams and resumes a waiting
+    // task with closed.
     void close() noexcept;
     bool is_closed() const noexcept { return closed_; }
 
@@ -101,7 +117,10 @@ public:
 
 private:
     udp_socket(stack& owner, std::uint16_t port, std::size_t queue_capacity);
+    static result<std::unique_ptr<udp_socket>> bind_as(stack& owner, std::uint16_t port, std::size_t queue_capacity,
+                                                       bool shared);
     bool deliver(udp_datagram&& datagram) override;
+    bool member_of(wire::ipv4_address group) const override;
     void icmp_error(const net::icmp_error& error) override;
     void count_send(send_status status) noexcept;
     void wake(socket_result<udp_datagram>&& answer) noexcept;
@@ -115,6 +134,7 @@ private:
     std::optional<wire::ipv4_address> peer_address_;
     std::uint16_t peer_port_ = 0;
     std::optional<udp_socket_error_report> pending_error_;
+    std::vector<wire::ipv4_address> groups_;  // joined by this socket; few
     udp_socket_counters counters_;
 };
 

@@ -1,7 +1,7 @@
 // The pool's memory is one anonymous mapping, touched (MAP_POPULATE) by the owning shard's
 // thread so that its pages land on that core's NUMA node. A buffer dropped on another
 // shard travels home as a submit_to call: the pool's lists are touched only by its owner.
-#include "lib/storage/buffer_pool.hh"
+#include "sluice/storage/buffer_pool.hh"
 
 #include <sys/mman.h>
 
@@ -11,9 +11,9 @@
 #include <cstring>
 #include <string>
 
-#include "lib/core/shard.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
 
 namespace sluice::storage {
 

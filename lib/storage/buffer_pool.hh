@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "lib/core/result.hh"
-#include "lib/core/task.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/task.hh"
 
 namespace sluice::storage {
 

@@ -1,7 +1,7 @@
 // CRC32C two ways: the SSE4.2 `crc32` instruction (Intel SDM vol. 2A, "CRC32"), 8 bytes a
 // step, and a byte-at-a-time table for targets without it. Both are the reflected form
 // with the conventional pre- and post-inversion (Castagnoli et al., 1993; RFC 3720 B.4).
-#include "lib/storage/crc32c.hh"
+#include "sluice/storage/crc32c.hh"
 
 #include <array>
 #include <cstring>

@@ -3,7 +3,7 @@
 // The kernel checks each iovec segment's address against the memory alignment and its
 // length against the offset alignment (iov_iter_is_aligned in fs/iomap/direct-io.c);
 // checking the same here turns a bare EINVAL into a line that names the numbers.
-#include "lib/storage/dio_alignment.hh"
+#include "sluice/storage/dio_alignment.hh"
 
 #include <fcntl.h>
 #include <sys/stat.h>

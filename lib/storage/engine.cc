@@ -2,7 +2,7 @@
 // request's waiter reachable until its CQE. Sources: io_uring_setup(2) (SETUP_* flags and
 // the kernels that added them), io_uring_enter(2) (GETEVENTS with DEFER_TASKRUN),
 // io_uring_prep_cancel(3), and liburing's io_uring_submit_and_get_events(3).
-#include "lib/storage/engine.hh"
+#include "sluice/storage/engine.hh"
 
 #include <sched.h>
 #include <unistd.h>
@@ -14,9 +14,9 @@
 #include <cstring>
 #include <string>
 
-#include "lib/core/cpu_list.hh"
-#include "lib/storage/setup_error.hh"
-#include "lib/storage/detail/opcodes.hh"
+#include "sluice/core/cpu_list.hh"
+#include "sluice/storage/detail/opcodes.hh"
+#include "sluice/storage/setup_error.hh"
 
 namespace sluice::storage {
 

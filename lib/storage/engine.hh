@@ -1,4 +1,4 @@
-// sluice::storage::engine: one shard's io_uring (DESIGN rule 7) — set up on the shard's
+// sluice::storage::engine: one shard's io_uring (docs/architecture.md, rule 7) — set up on the shard's
 // own thread with the best flags the kernel offers, polled in the loop's `storage` stage
 // (one submit per turn, completions reaped without blocking), with a bound on requests in
 // flight past which callers wait in FIFO order. The engine, its ring and its buffer pool
@@ -15,11 +15,11 @@
 #include <utility>
 #include <vector>
 
-#include "lib/core/config.hh"
-#include "lib/core/result.hh"
-#include "lib/core/shard.hh"
-#include "lib/storage/buffer_pool.hh"
-#include "lib/storage/detail/operation.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/result.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/storage/buffer_pool.hh"
+#include "sluice/storage/detail/operation.hh"
 
 namespace sluice::storage {
 

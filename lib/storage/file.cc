@@ -2,7 +2,7 @@
 // shard, O_DIRECT alignment, buffer ownership), then becomes one SQE. Sources: open(2),
 // read(2)/pread(2) (short counts at end of file), fsync(2), fallocate(2), ftruncate(2),
 // io_uring_prep_read_fixed(3), io_uring_prep_cancel_fd(3), io_uring_enter(2) for opcodes.
-#include "lib/storage/file.hh"
+#include "sluice/storage/file.hh"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,9 +12,9 @@
 #include <cstring>
 #include <utility>
 
-#include "lib/core/shard.hh"
-#include "lib/storage/detail/opcodes.hh"
-#include "lib/storage/engine.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/storage/detail/opcodes.hh"
+#include "sluice/storage/engine.hh"
 
 namespace sluice::storage {
 

@@ -1,5 +1,5 @@
 // sluice::storage::file: a file opened through this shard's io_uring, with coroutine
-// reads, writes, syncs, space and size changes (DESIGN rule 7: O_DIRECT unless asked
+// reads, writes, syncs, space and size changes (docs/architecture.md rule 7: O_DIRECT unless asked
 // otherwise). A file belongs to the shard that opened it and is used there only; other
 // shards go through submit_to. Callers own the memory they read into or write from until
 // the await returns; pool buffers are kept out of the pool while the kernel uses them.
@@ -14,11 +14,11 @@
 #include <span>
 #include <string>
 
-#include "lib/core/task.hh"
-#include "lib/storage/buffer_pool.hh"
-#include "lib/storage/dio_alignment.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/io_result.hh"
+#include "sluice/core/task.hh"
+#include "sluice/storage/buffer_pool.hh"
+#include "sluice/storage/dio_alignment.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/io_result.hh"
 
 namespace sluice::storage {
 

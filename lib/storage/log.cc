@@ -3,7 +3,7 @@
 // acknowledge) and hands the lead to the head of what queued meanwhile. No task outlives
 // the appenders, so there is nothing to stop. Sources: fdatasync(2), fallocate(2), open(2)
 // (O_DIRECT), io_uring_prep_write_fixed(3).
-#include "lib/storage/log.hh"
+#include "sluice/storage/log.hh"
 
 #include <algorithm>
 #include <cerrno>
@@ -11,8 +11,8 @@
 #include <cstring>
 #include <utility>
 
-#include "lib/core/shard.hh"
-#include "lib/storage/engine.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/storage/engine.hh"
 
 namespace sluice::storage {
 

@@ -1,4 +1,4 @@
-// sluice::storage::log: an append-only durable log with group commit (DESIGN rule 7, "an
+// sluice::storage::log: an append-only durable log with group commit (docs/architecture.md rule 7, "an
 // acknowledged write is durable"). A log belongs to the storage shard that opened it and is
 // used there only; other shards append through submit_to. Appenders own their payload bytes
 // until their append returns; the log owns its file and one aligned batch buffer.
@@ -16,11 +16,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/task.hh"
-#include "lib/storage/buffer_pool.hh"
-#include "lib/storage/file.hh"
-#include "lib/storage/io_result.hh"
-#include "lib/storage/log_recovery.hh"
+#include "sluice/core/task.hh"
+#include "sluice/storage/buffer_pool.hh"
+#include "sluice/storage/file.hh"
+#include "sluice/storage/io_result.hh"
+#include "sluice/storage/log_recovery.hh"
 
 namespace sluice::storage {
 

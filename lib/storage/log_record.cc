@@ -1,12 +1,12 @@
 // The durable log's record format: encoding, and the checks in the order recovery needs
 // them — is there a header at all, is it the zero end marker, can its length be believed,
 // does the CRC32C match, does the sequence follow on.
-#include "lib/storage/log_record.hh"
+#include "sluice/storage/log_record.hh"
 
 #include <algorithm>
 #include <cstring>
 
-#include "lib/storage/crc32c.hh"
+#include "sluice/storage/crc32c.hh"
 
 namespace sluice::storage {
 

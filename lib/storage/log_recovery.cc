@@ -2,7 +2,7 @@
 // window that holds at most one record plus one read; each record is checked by
 // decode_log_record, which trusts no length before checking it against the file's size
 // and the reader's limit. fstat(2) gives the size once, on this control path.
-#include "lib/storage/log_recovery.hh"
+#include "sluice/storage/log_recovery.hh"
 
 #include <sys/stat.h>
 

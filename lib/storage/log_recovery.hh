@@ -10,10 +10,10 @@
 #include <span>
 #include <string>
 
-#include "lib/core/task.hh"
-#include "lib/storage/file.hh"
-#include "lib/storage/io_result.hh"
-#include "lib/storage/log_record.hh"
+#include "sluice/core/task.hh"
+#include "sluice/storage/file.hh"
+#include "sluice/storage/io_result.hh"
+#include "sluice/storage/log_record.hh"
 
 namespace sluice::storage {
 

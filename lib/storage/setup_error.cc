@@ -1,9 +1,9 @@
-// Set-up failures become one line that names the fix (DESIGN, "Bad input, faults,
-// errors"). Sources: io_uring_setup(2) ERRORS; Documentation/admin-guide/sysctl/kernel.rst
+// Set-up failures become one line that names the fix, never a bare errno.
+// Sources: io_uring_setup(2) ERRORS; Documentation/admin-guide/sysctl/kernel.rst
 // (io_uring_disabled: 0 allowed, 1 only for io_uring_group members, 2 nobody);
 // io_uring_register(2) (IORING_REGISTER_BUFFERS pins pages against RLIMIT_MEMLOCK
 // unless the process has CAP_IPC_LOCK).
-#include "lib/storage/setup_error.hh"
+#include "sluice/storage/setup_error.hh"
 
 #include <cerrno>
 #include <cstdio>

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/topology.hh"
+#include "sluice/core/topology.hh"
 #include "tests/integration/run_program.hh"
 
 namespace {

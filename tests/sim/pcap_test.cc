@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/sim/pcap_writer.hh"
+#include "sluice/sim/pcap_writer.hh"
 #include "tests/sim/sim_support.hh"
 
 using namespace sluice;

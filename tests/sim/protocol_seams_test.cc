@@ -9,11 +9,11 @@
 #include <cstdint>
 #include <vector>
 
-#include "lib/net/l4_protocol.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/net/l4_protocol.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/ipv4.hh"
 #include "tests/sim/stack_support.hh"
 
 using namespace sluice;

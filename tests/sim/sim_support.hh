@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/sim/wire.hh"
+#include "sluice/sim/wire.hh"
 
 namespace sluice::testing {
 

@@ -14,15 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "drivers/sim/wire.hh"
-#include "lib/net/device_io.hh"
-#include "lib/net/packet_pool.hh"
-#include "lib/net/stack.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/device_io.hh"
+#include "sluice/net/packet_pool.hh"
+#include "sluice/net/stack.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
+#include "sluice/sim/wire.hh"
 #include "tests/sim/sim_support.hh"
 
 namespace sluice::testing {

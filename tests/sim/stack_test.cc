@@ -11,13 +11,13 @@
 #include <random>
 #include <vector>
 
-#include "lib/net/wire/arp.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/wire/arp.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
 #include "tests/sim/stack_support.hh"
 
 using namespace sluice;

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <memory>
 
-#include "drivers/dpdk/eal.hh"
+#include "sluice/dpdk/eal.hh"
 
 namespace sluice::testing {
 

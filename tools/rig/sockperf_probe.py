@@ -5,7 +5,7 @@
 
 Sends a sockperf ping (14-byte header: 8-byte sequence number, 2-byte flags "client" and
 "pong requested", 4-byte total length; all in network byte order; see
-shared/notes/sockperf-protocol.md) every 100 ms until an answer with the same sequence
+apps/echo/sockperf_message.hh) every 100 ms until an answer with the same sequence
 number, the same length and the "client" flag cleared comes back, or until --timeout
 seconds have passed. Exit 0 when answered, 1 when not. Standard library only: it runs
 inside the rig's client namespace with whatever python3 the machine has.

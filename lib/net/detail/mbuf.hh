@@ -1,5 +1,5 @@
 // The mbuf adapter's internals: the only lib/net header that includes DPDK's mbuf header
-// (DESIGN, "Dependencies point down"). Included by packet.cc, buffer.cc, packet_pool.cc
+// (docs/architecture.md, rule 11). Included by packet.cc, buffer.cc, packet_pool.cc
 // and software_rss.cc only; every helper runs on the shard that owns the mbufs it is given.
 #pragma once
 

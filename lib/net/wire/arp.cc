@@ -1,10 +1,10 @@
 // ARP (RFC 826) parse and emit for Ethernet hardware and IPv4 protocol addresses.
-#include "lib/net/wire/arp.hh"
+#include "sluice/net/wire/arp.hh"
 
 #include <cassert>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/ethernet.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/ethernet.hh"
 
 namespace sluice::net::wire {
 namespace {

@@ -1,8 +1,8 @@
 // The RFC 1071 sum over spans: 32-bit big-endian words into a 64-bit accumulator, with the
 // odd byte at either end of a span placed by the stream's parity.
-#include "lib/net/wire/checksum.hh"
+#include "sluice/net/wire/checksum.hh"
 
-#include "lib/net/wire/byte_order.hh"
+#include "sluice/net/wire/byte_order.hh"
 
 namespace sluice::net::wire {
 namespace {

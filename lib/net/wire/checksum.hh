@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 namespace sluice::net::wire {
 

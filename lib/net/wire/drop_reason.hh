@@ -43,6 +43,11 @@ enum class drop_reason : std::uint8_t {
     udp_bad_length,     // length field below 8
     udp_bad_checksum,   // non-zero checksum that does not verify
 
+    // IGMP (RFC 2236, RFC 3376).
+    igmp_truncated,     // fewer than 8 bytes, or fewer than a version 3 message's counts say
+    igmp_bad_checksum,  // checksum over the message wrong
+    igmp_bad_length,    // a query of 9 to 11 bytes (RFC 3376 7.1: ignored)
+
     // Stack-level reasons (ARP cache, reassembly, sockets, ...) go here, above count_; give
     // each a name() below: the drop_reason test checks every value has a distinct one.
     no_mbufs,                   // a header had to be pulled together and the pool was empty
@@ -57,6 +62,10 @@ enum class drop_reason : std::uint8_t {
     icmp_error_unmatched,       // an ICMP error quoting no datagram of ours or no protocol we run
     udp_port_unreachable,       // no socket bound to the port on this shard
     udp_socket_queue_full,      // the socket's receive queue was full
+    ethernet_group_not_joined,  // a multicast MAC of no group joined on the interface
+    ipv4_group_not_joined,      // to a multicast group not joined on the interface
+    igmp_not_handled,           // an IGMP type a host does not act on (a version 3 report)
+    udp_no_group_member,        // to a joined group, but no socket on the port joined it
 
     count_  // not a reason: the number of reasons
 };
@@ -88,6 +97,9 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::udp_truncated: return "udp_truncated";
         case drop_reason::udp_bad_length: return "udp_bad_length";
         case drop_reason::udp_bad_checksum: return "udp_bad_checksum";
+        case drop_reason::igmp_truncated: return "igmp_truncated";
+        case drop_reason::igmp_bad_checksum: return "igmp_bad_checksum";
+        case drop_reason::igmp_bad_length: return "igmp_bad_length";
         case drop_reason::no_mbufs: return "no_mbufs";
         case drop_reason::ethernet_not_for_us: return "ethernet_not_for_us";
         case drop_reason::vlan_not_configured: return "vlan_not_configured";
@@ -100,6 +112,10 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::icmp_error_unmatched: return "icmp_error_unmatched";
         case drop_reason::udp_port_unreachable: return "udp_port_unreachable";
         case drop_reason::udp_socket_queue_full: return "udp_socket_queue_full";
+        case drop_reason::ethernet_group_not_joined: return "ethernet_group_not_joined";
+        case drop_reason::ipv4_group_not_joined: return "ipv4_group_not_joined";
+        case drop_reason::igmp_not_handled: return "igmp_not_handled";
+        case drop_reason::udp_no_group_member: return "udp_no_group_member";
         case drop_reason::count_: break;
     }
     return "unknown";

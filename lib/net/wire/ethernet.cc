@@ -1,9 +1,9 @@
 // Ethernet II header parse and emit, with one optional VLAN tag (IEEE 802.1Q clause 9).
-#include "lib/net/wire/ethernet.hh"
+#include "sluice/net/wire/ethernet.hh"
 
 #include <cassert>
 
-#include "lib/net/wire/byte_order.hh"
+#include "sluice/net/wire/byte_order.hh"
 
 namespace sluice::net::wire {
 namespace {

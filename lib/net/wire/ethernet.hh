@@ -10,8 +10,8 @@
 #include <optional>
 #include <span>
 
-#include "lib/net/wire/ethernet_address.hh"
-#include "lib/net/wire/parse_result.hh"
+#include "sluice/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/parse_result.hh"
 
 namespace sluice::net::wire {
 

@@ -1,5 +1,5 @@
 // The text form of ethernet_address: a strict parser for configuration, and its printer.
-#include "lib/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/ethernet_address.hh"
 
 #include <cstdio>
 

@@ -1,11 +1,11 @@
 // ICMP (RFC 792) header parse and emit, and its checksum: the Internet checksum over the
 // whole message, header (checksum field zero) and data, with no pseudo header.
-#include "lib/net/wire/icmp.hh"
+#include "sluice/net/wire/icmp.hh"
 
 #include <cassert>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
 
 namespace sluice::net::wire {
 namespace {

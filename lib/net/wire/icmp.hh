@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/net/wire/parse_result.hh"
+#include "sluice/net/wire/parse_result.hh"
 
 namespace sluice::net::wire {
 

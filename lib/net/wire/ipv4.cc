@@ -1,12 +1,13 @@
 // IPv4 header (RFC 791) parse and emit, and the walk over its options. Options (RFC 791
 // 3.1 "Options") are covered by the checksum and skipped by header_length; none is acted
 // on, so source routes and the like in hostile packets have no effect here.
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/net/wire/ipv4.hh"
 
+#include <algorithm>
 #include <cassert>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
 
 namespace sluice::net::wire {
 namespace {
@@ -86,6 +87,37 @@ void ipv4_header::emit(std::span<std::byte> out, bool fill_checksum) const noexc
     store_be32(out, source_offset, source.value);
     store_be32(out, destination_offset, destination.value);
     if (fill_checksum) store_be16(out, checksum_offset, internet_checksum::of(out.first(min_length)));
+}
+
+void ipv4_header::emit(std::span<std::byte> out, std::span<const std::byte> options, bool fill_checksum) const noexcept {
+    assert(options.size() % 4 == 0 && options.size() <= max_length - min_length);
+    const std::size_t length = min_length + options.size();
+    assert(out.size() >= length);
+    emit(out, false);
+    store_u8(out, version_ihl_offset, static_cast<std::uint8_t>(4 << 4 | length / 4));
+    std::copy(options.begin(), options.end(), out.begin() + min_length);
+    if (fill_checksum) {
+        store_be16(out, checksum_offset, 0);
+        store_be16(out, checksum_offset, internet_checksum::of(out.first(length)));
+    }
+}
+
+bool has_ipv4_router_alert(std::span<const std::byte> header_bytes) noexcept {
+    std::size_t at = ipv4_header::min_length;
+    while (at < header_bytes.size()) {
+        const std::uint8_t type = load_u8(header_bytes, at);
+        if (type == 0) return false;  // end of list
+        if (type == 1) {              // no operation
+            ++at;
+            continue;
+        }
+        if (header_bytes.size() - at < 2) return false;
+        const std::size_t length = load_u8(header_bytes, at + 1);
+        if (length < 2 || length > header_bytes.size() - at) return false;
+        if (type == 0x94 && length == ipv4_router_alert_length) return true;
+        at += length;
+    }
+    return false;
 }
 
 std::optional<std::size_t> find_malformed_ipv4_option(std::span<const std::byte> header_bytes) noexcept {

@@ -8,8 +8,8 @@
 #include <optional>
 #include <span>
 
-#include "lib/net/wire/ipv4_address.hh"
-#include "lib/net/wire/parse_result.hh"
+#include "sluice/net/wire/ipv4_address.hh"
+#include "sluice/net/wire/parse_result.hh"
 
 namespace sluice::net::wire {
 
@@ -76,9 +76,21 @@ struct ipv4_header {
     // (the `checksum` member is ignored); without, it writes `checksum` as it is: 0 for a
     // NIC that fills it in (tx_ipv4_checksum offload).
     void emit(std::span<std::byte> out, bool fill_checksum = true) const noexcept;
+    // The same with `options` after the 20 bytes (a multiple of 4, at most 40, copied as
+    // given) and IHL counting them: 20 + options.size() bytes written.
+    void emit(std::span<std::byte> out, std::span<const std::byte> options, bool fill_checksum = true) const noexcept;
 
     friend bool operator==(const ipv4_header&, const ipv4_header&) = default;
 };
+
+// The Router Alert option (RFC 2113 2.1): type 148 (copied, class 0, number 20), length
+// 4, value 0 ("router shall examine packet"). IGMP messages carry it (RFC 3376 4).
+inline constexpr std::size_t ipv4_router_alert_length = 4;
+inline constexpr std::byte ipv4_router_alert[ipv4_router_alert_length] = {std::byte{0x94}, std::byte{0x04},
+                                                                          std::byte{0x00}, std::byte{0x00}};
+// Whether the options of a whole header (`header_bytes`, as for the walk below) hold a
+// Router Alert option.
+bool has_ipv4_router_alert(std::span<const std::byte> header_bytes) noexcept;
 
 // Walks the options of a whole IPv4 header (`header_bytes`, header_length long: the 20
 // fixed bytes, then the options) by their lengths (RFC 791 3.1, "Options"): end of list

@@ -1,6 +1,6 @@
 // Text forms of ipv4_address and ipv4_prefix: strict parsers for
 // configuration and command lines, and the printers that undo them.
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 #include <cstdio>
 

@@ -3,8 +3,8 @@
 // no exception). A plain value owning its T; any thread.
 #pragma once
 
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/outcome.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/outcome.hh"
 
 namespace sluice::net::wire {
 

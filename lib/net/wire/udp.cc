@@ -1,11 +1,11 @@
 // UDP (RFC 768) header parse and emit, and its checksum over the IPv4 pseudo header.
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/wire/udp.hh"
 
 #include <cassert>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/ipv4.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ipv4.hh"
 
 namespace sluice::net::wire {
 namespace {

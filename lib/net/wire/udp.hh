@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <span>
 
-#include "lib/net/wire/ipv4_address.hh"
-#include "lib/net/wire/parse_result.hh"
+#include "sluice/net/wire/ipv4_address.hh"
+#include "sluice/net/wire/parse_result.hh"
 
 namespace sluice::net::wire {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/cli.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/cli.hh"
+#include "sluice/core/topology.hh"
 
 namespace {
 

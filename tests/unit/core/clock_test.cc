@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 
-#include "lib/core/clock.hh"
+#include "sluice/core/clock.hh"
 
 using sluice::clock;
 

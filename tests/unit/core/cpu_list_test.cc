@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/cpu_list.hh"
+#include "sluice/core/cpu_list.hh"
 
 namespace {
 

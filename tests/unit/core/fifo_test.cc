@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "lib/core/fifo.hh"
+#include "sluice/core/fifo.hh"
 
 using sluice::fifo;
 

@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "lib/core/spsc_ring.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/spsc_ring.hh"
+#include "sluice/core/topology.hh"
 
 using sluice::spsc_ring;
 

@@ -7,10 +7,10 @@
 
 #include <functional>
 
-#include "lib/core/config.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/task.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/task.hh"
+#include "sluice/core/topology.hh"
 
 namespace sluice::testing {
 

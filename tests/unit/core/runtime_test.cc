@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/config.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/topology.hh"
 
 using namespace sluice;
 

@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/cross_core.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
 #include "tests/unit/core/run_on_shards.hh"
 
 using namespace sluice;

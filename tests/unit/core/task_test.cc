@@ -14,12 +14,12 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/shard.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/task.hh"
-#include "lib/core/timer.hh"
-#include "lib/core/with_timeout.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/task.hh"
+#include "sluice/core/timer.hh"
+#include "sluice/core/with_timeout.hh"
 #include "tests/unit/core/run_on_shards.hh"
 
 using namespace sluice;

@@ -10,7 +10,7 @@
 #include <random>
 #include <vector>
 
-#include "lib/core/timer_wheel.hh"
+#include "sluice/core/timer_wheel.hh"
 
 using sluice::clock;
 using sluice::timer_node;

@@ -11,7 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include "lib/core/topology.hh"
+#include "sluice/core/topology.hh"
 
 namespace {
 

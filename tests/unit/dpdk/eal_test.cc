@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "drivers/dpdk/eal.hh"
-#include "lib/core/cross_core.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/core/topology.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/dpdk/eal.hh"
 
 using namespace sluice;
 

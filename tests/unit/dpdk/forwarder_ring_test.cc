@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "apps/fwd/forwarder.hh"
-#include "drivers/dpdk/port.hh"
+#include "sluice/dpdk/port.hh"
 
 using namespace sluice;
 

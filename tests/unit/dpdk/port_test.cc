@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/dpdk/port.hh"
+#include "sluice/dpdk/port.hh"
 
 using namespace sluice;
 

@@ -5,7 +5,7 @@
 
 #include <bit>
 
-#include "drivers/dpdk/reta.hh"
+#include "sluice/dpdk/reta.hh"
 
 using namespace sluice;
 

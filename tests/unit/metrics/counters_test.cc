@@ -7,7 +7,7 @@
 
 #include <vector>
 
-#include "lib/metrics/counters.hh"
+#include "sluice/metrics/counters.hh"
 
 namespace metrics = sluice::metrics;
 

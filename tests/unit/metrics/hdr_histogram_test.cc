@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "lib/metrics/hdr_histogram.hh"
+#include "sluice/metrics/hdr_histogram.hh"
 
 using sluice::metrics::bucket;
 using histogram = sluice::metrics::hdr_histogram;

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/metrics/histogram_log.hh"
+#include "sluice/metrics/histogram_log.hh"
 
 namespace fs = std::filesystem;
 namespace metrics = sluice::metrics;

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/metrics/histogram_log.hh"
+#include "sluice/metrics/histogram_log.hh"
 
 namespace metrics = sluice::metrics;
 using histogram = metrics::hdr_histogram;

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/clock.hh"
-#include "lib/net/arp_cache.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/packet_pool.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/arp_cache.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/packet_pool.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 using namespace sluice;
 using namespace sluice::net;

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "lib/net/interface_config.hh"
+#include "sluice/net/interface_config.hh"
 
 using namespace sluice;
 using namespace sluice::net;

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "lib/net/ipv4_reassembly.hh"
-#include "lib/net/packet.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/net/ipv4_reassembly.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/packet_pool.hh"
 
 using namespace sluice;
 using namespace sluice::net;

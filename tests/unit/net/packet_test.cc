@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/net/packet.hh"
-#include "lib/net/packet_pool.hh"
+#include "sluice/net/packet.hh"
+#include "sluice/net/packet_pool.hh"
 
 using namespace sluice::net;
 

@@ -18,7 +18,7 @@
 
 #include <rte_thash.h>  // the test's oracle only: lib/net never includes DPDK
 
-#include "lib/net/rss.hh"
+#include "sluice/net/rss.hh"
 
 using sluice::net::active_open;
 using sluice::net::choose_local_port_for_shard;

@@ -13,14 +13,14 @@
 #include <set>
 #include <vector>
 
-#include "drivers/dpdk/eal.hh"
-#include "lib/core/cross_core.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/core/topology.hh"
-#include "lib/net/software_rss.hh"
+#include "sluice/core/cross_core.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/dpdk/eal.hh"
+#include "sluice/net/software_rss.hh"
 
 using namespace sluice;
 using namespace std::chrono_literals;

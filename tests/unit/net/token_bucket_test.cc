@@ -6,8 +6,8 @@
 
 #include <chrono>
 
-#include "lib/core/clock.hh"
-#include "lib/net/token_bucket.hh"
+#include "sluice/core/clock.hh"
+#include "sluice/net/token_bucket.hh"
 
 using sluice::clock;
 using sluice::net::token_bucket;

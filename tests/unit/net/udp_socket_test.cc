@@ -17,22 +17,22 @@
 #include <string>
 #include <vector>
 
-#include "drivers/dpdk/eal.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/shard.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/topology.hh"
-#include "lib/net/device_timestamp.hh"
-#include "lib/net/packet_pool.hh"
-#include "lib/net/stack.hh"
-#include "lib/net/udp_socket.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/shard.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/dpdk/eal.hh"
+#include "sluice/net/device_timestamp.hh"
+#include "sluice/net/packet_pool.hh"
+#include "sluice/net/stack.hh"
+#include "sluice/net/udp_socket.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
 
 using namespace sluice;
 using namespace std::chrono_literals;

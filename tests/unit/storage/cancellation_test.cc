@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <string>
 
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/file.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/file.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 
 using namespace sluice;

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lib/storage/crc32c.hh"
+#include "sluice/storage/crc32c.hh"
 
 using namespace sluice::storage;
 

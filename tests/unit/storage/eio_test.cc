@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/file.hh"
-#include "lib/storage/log.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/file.hh"
+#include "sluice/storage/log.hh"
 #include "tests/unit/storage/faulty_filesystem.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 

@@ -8,11 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/file.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/file.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 
 using namespace sluice;

@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "lib/storage/engine.hh"
-#include "lib/storage/file.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/file.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 
 using namespace sluice;

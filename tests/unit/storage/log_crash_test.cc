@@ -1,4 +1,4 @@
-// The kill -9 test (DESIGN, "an acknowledged write survives kill -9"): log_crash_writer
+// The kill -9 test (docs/architecture.md, rule 7: an acknowledged write is durable): log_crash_writer
 // appends with 64 concurrent appenders and prints each acknowledged record; after about a
 // second the test SIGKILLs it, recovers the log, and checks that every acknowledged record
 // is present, intact and at its sequence number (records past the last acknowledgement may
@@ -19,7 +19,7 @@
 #include <sstream>
 #include <string>
 
-#include "lib/storage/log.hh"
+#include "sluice/storage/log.hh"
 #include "tests/unit/storage/log_crash_payload.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 

@@ -8,13 +8,13 @@
 #include <cstring>
 #include <string>
 
-#include "lib/core/config.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/topology.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/log.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/log.hh"
 #include "tests/unit/storage/log_crash_payload.hh"
 
 using namespace sluice;

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/sleep.hh"
-#include "lib/core/spawn.hh"
-#include "lib/core/submit_to.hh"
-#include "lib/storage/log.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/spawn.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/storage/log.hh"
 #include "tests/unit/storage/storage_fixture.hh"
 
 using namespace sluice;

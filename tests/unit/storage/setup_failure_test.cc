@@ -18,10 +18,10 @@
 #include <functional>
 #include <string>
 
-#include "lib/core/runtime.hh"
-#include "lib/core/topology.hh"
-#include "lib/storage/engine.hh"
-#include "lib/storage/setup_error.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/storage/engine.hh"
+#include "sluice/storage/setup_error.hh"
 
 using namespace sluice;
 using namespace sluice::storage;

@@ -21,11 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "lib/core/config.hh"
-#include "lib/core/runtime.hh"
-#include "lib/core/task.hh"
-#include "lib/core/topology.hh"
-#include "lib/storage/engine.hh"
+#include "sluice/core/config.hh"
+#include "sluice/core/runtime.hh"
+#include "sluice/core/task.hh"
+#include "sluice/core/topology.hh"
+#include "sluice/storage/engine.hh"
 
 namespace sluice::testing {
 

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
-#include "lib/net/wire/ethernet_address.hh"
-#include "lib/net/wire/ipv4_address.hh"
+#include "sluice/net/wire/ethernet_address.hh"
+#include "sluice/net/wire/ipv4_address.hh"
 
 using sluice::net::wire::ethernet_broadcast;
 using sluice::net::wire::ipv4_address;

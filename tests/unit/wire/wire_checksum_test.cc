@@ -12,8 +12,8 @@
 #include <span>
 #include <vector>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/checksum.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/checksum.hh"
 #include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::wire::internet_checksum;

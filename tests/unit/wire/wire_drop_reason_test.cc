@@ -7,8 +7,8 @@
 #include <set>
 #include <string_view>
 
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/parse_result.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/parse_result.hh"
 
 using sluice::net::wire::drop_counters;
 using sluice::net::wire::drop_reason;

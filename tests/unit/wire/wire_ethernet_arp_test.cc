@@ -11,9 +11,9 @@
 #include <span>
 #include <vector>
 
-#include "lib/net/wire/arp.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/ethernet.hh"
+#include "sluice/net/wire/arp.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/ethernet.hh"
 #include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::ethernet_address;

@@ -37,7 +37,7 @@ std::vector<std::byte> copy_of(const std::array<std::uint8_t, N>& frame) {
 }
 
 // Addresses used throughout: 02:00:00:00:00:01 is 198.18.0.1, 02:00:00:00:00:02 is
-// 198.18.0.2 (RFC 2544's benchmarking range, DESIGN "The test rig").
+// 198.18.0.2 (RFC 2544's benchmarking range).
 
 // Who has 198.18.0.2? Tell 198.18.0.1. A broadcast ARP request padded to 60 bytes.
 inline constexpr std::array<std::uint8_t, 60> arp_request{

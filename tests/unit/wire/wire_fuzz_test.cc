@@ -16,13 +16,13 @@
 #include <type_traits>
 #include <vector>
 
-#include "lib/net/wire/arp.hh"
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/drop_reason.hh"
-#include "lib/net/wire/ethernet.hh"
-#include "lib/net/wire/icmp.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/wire/arp.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/drop_reason.hh"
+#include "sluice/net/wire/ethernet.hh"
+#include "sluice/net/wire/icmp.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
 #include "tests/unit/wire/wire_frames.hh"
 
 namespace wire = sluice::net::wire;

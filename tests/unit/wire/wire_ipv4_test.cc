@@ -13,9 +13,9 @@
 #include <span>
 #include <vector>
 
-#include "lib/net/wire/byte_order.hh"
-#include "lib/net/wire/ipv4.hh"
-#include "lib/net/wire/udp.hh"
+#include "sluice/net/wire/byte_order.hh"
+#include "sluice/net/wire/ipv4.hh"
+#include "sluice/net/wire/udp.hh"
 #include "tests/unit/wire/wire_frames.hh"
 
 using sluice::net::wire::drop_reason;
