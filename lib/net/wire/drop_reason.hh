@@ -48,6 +48,12 @@ enum class drop_reason : std::uint8_t {
     igmp_bad_checksum,  // checksum over the message wrong
     igmp_bad_length,    // a query of 9 to 11 bytes (RFC 3376 7.1: ignored)
 
+    // TCP (RFC 9293).
+    tcp_truncated,        // fewer than 20 bytes, or a data offset past the segment
+    tcp_bad_data_offset,  // data offset below 5 words
+    tcp_bad_checksum,     // checksum over pseudo header and segment wrong
+    tcp_bad_option,       // an option length below 2 or past the header (RFC 9293 3.1)
+
     // Stack-level reasons (ARP cache, reassembly, sockets, ...) go here, above count_; give
     // each a name() below: the drop_reason test checks every value has a distinct one.
     no_mbufs,                   // a header had to be pulled together and the pool was empty
@@ -97,6 +103,10 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::udp_truncated: return "udp_truncated";
         case drop_reason::udp_bad_length: return "udp_bad_length";
         case drop_reason::udp_bad_checksum: return "udp_bad_checksum";
+        case drop_reason::tcp_truncated: return "tcp_truncated";
+        case drop_reason::tcp_bad_data_offset: return "tcp_bad_data_offset";
+        case drop_reason::tcp_bad_checksum: return "tcp_bad_checksum";
+        case drop_reason::tcp_bad_option: return "tcp_bad_option";
         case drop_reason::igmp_truncated: return "igmp_truncated";
         case drop_reason::igmp_bad_checksum: return "igmp_bad_checksum";
         case drop_reason::igmp_bad_length: return "igmp_bad_length";
