@@ -2,8 +2,8 @@
 // sends it parses to its fields and options; headers and option sets emit back to what
 // parses; unknown kinds are skipped by length; a zero or overlong option length stops the
 // parse without reading past the bytes; every refusal has its drop reason; the checksum
-// over the pseudo header matches an independent RFC 1071 sum, in pieces too, and catches
-// a flipped bit.
+// over the pseudo header matches an independent RFC 1071 sum, in pieces too, catches a
+// flipped bit, and is what a NIC completes from the offload seed.
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -13,6 +13,7 @@
 #include <span>
 #include <vector>
 
+#include "sluice/net/wire/checksum.hh"
 #include "sluice/net/wire/ipv4.hh"
 #include "sluice/net/wire/tcp.hh"
 #include "tests/unit/wire/wire_frames.hh"
@@ -216,6 +217,20 @@ BOOST_AUTO_TEST_CASE(checksum_matches_an_independent_sum_whole_and_in_pieces_and
     BOOST_CHECK(!tcp_checksum_valid(client, ipv4_address::from_octets(198, 18, 0, 3), whole));  // another destination
     segment[42] ^= std::byte{0x10};
     BOOST_CHECK(!tcp_checksum_valid(client, server, whole));
+}
+
+// With the device's TCP checksum offload, the field holds the pseudo-header sum (DPDK's
+// rule) and the NIC sums the segment over it: what it stores must be the software checksum.
+BOOST_AUTO_TEST_CASE(offload_seed_completed_as_a_nic_does_gives_the_software_checksum) {
+    std::vector<std::byte> segment(wire_frames::bytes_of(linux_syn).begin(), wire_frames::bytes_of(linux_syn).end());
+    for (std::uint8_t b : {1, 2, 3}) segment.push_back(std::byte{b});
+    const std::span<const std::byte> whole[] = {segment};
+    const std::uint16_t software = tcp_checksum(client, server, whole);
+    const std::uint16_t seed =
+        l4_offload_seed(client, server, ip_protocol_tcp, static_cast<std::uint16_t>(segment.size()));
+    segment[tcp_header::checksum_offset] = std::byte(seed >> 8);
+    segment[tcp_header::checksum_offset + 1] = std::byte(seed & 0xff);
+    BOOST_CHECK_EQUAL(reference_checksum(segment), software);  // the NIC: the segment's bytes alone
 }
 
 BOOST_AUTO_TEST_SUITE_END()
