@@ -120,7 +120,7 @@ public:
         return udp_.send(source_port, destination, destination_port, std::move(payload), now);
     }
 
-    // Multicast (docs/architecture.md, "Multicast"): one more (or one fewer) user of
+    // Multicast (docs/user-guide.md, "Multicast"): one more (or one fewer) user of
     // `group` on this interface. The first join reports it and makes Ethernet, IPv4 and
     // UDP take its datagrams; the last leave says so (igmp.hh). The group must be
     // multicast; udp_socket::join checks that for its users.

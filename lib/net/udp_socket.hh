@@ -60,7 +60,7 @@ public:
     udp_socket& operator=(const udp_socket&) = delete;
     ~udp_socket() override;  // closes
 
-    // Multicast (docs/architecture.md, "Multicast"): joins `group` on the stack's interface
+    // Multicast (docs/user-guide.md, "Multicast"): joins `group` on the stack's interface
     // for this socket, which then receives the group's datagrams to its port. invalid_group
     // outside 224.0.0.0/4 or inside 224.0.0.0/24 (local network control, RFC 5771),
     // already_joined, closed. The interface reports the group on its first member.

@@ -5,7 +5,6 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -16,19 +15,14 @@ namespace {
 
 using sluice::testing::command_run;
 using sluice::testing::run_command;
-
-std::string source_root() {
-    const char* root = std::getenv("SLUICE_SOURCE_ROOT");
-    BOOST_REQUIRE_MESSAGE(root, "SLUICE_SOURCE_ROOT is not set; run this suite with meson test");
-    return root;
-}
+using sluice::testing::source_dir;
 
 // Checks one scratch markdown document against the tree.
 command_run check_document(const std::string& text) {
     const std::string path = "/tmp/sluice-snippets-" + std::to_string(getpid()) + ".md";
     std::ofstream(path) << text;
     const command_run run =
-        run_command(source_root() + "/tools/check-doc-snippets --root " + source_root() + " " + path);
+        run_command(source_dir() + "/tools/check-doc-snippets --root " + source_dir() + " " + path);
     std::filesystem::remove(path);
     return run;
 }
@@ -41,7 +35,7 @@ const std::string hello_first_lines =
 BOOST_AUTO_TEST_SUITE(doc_snippets)
 
 BOOST_AUTO_TEST_CASE(every_snippet_in_readme_and_docs_matches_a_compiled_file) {
-    const command_run run = run_command(source_root() + "/tools/check-doc-snippets");
+    const command_run run = run_command(source_dir() + "/tools/check-doc-snippets");
     BOOST_TEST_CONTEXT(run.output) { BOOST_CHECK_EQUAL(run.exit_code, 0); }
 }
 
@@ -67,7 +61,7 @@ BOOST_AUTO_TEST_CASE(a_source_no_meson_build_compiles_is_refused_until_one_does)
     std::filesystem::create_directories(root / "docs");
     std::ofstream(root / "program.cc") << "int main() {}\n";
     std::ofstream(root / "README.md") << "<!-- snippet: program.cc -->\n```cpp\nint main() {}\n```\n";
-    const std::string check = source_root() + "/tools/check-doc-snippets --root " + root.string();
+    const std::string check = source_dir() + "/tools/check-doc-snippets --root " + root.string();
     const command_run uncompiled = run_command(check);
     BOOST_CHECK_EQUAL(uncompiled.exit_code, 1);
     BOOST_CHECK_MESSAGE(uncompiled.output.find("program.cc is named in no meson.build") != std::string::npos,

@@ -175,10 +175,9 @@ BOOST_AUTO_TEST_CASE(reassembles_the_kernels_fragments_over_net_tap,
 // sends datagrams to the group (each answered unicast) and one to a group not joined.
 BOOST_AUTO_TEST_CASE(a_joined_group_receives_the_kernels_datagrams,
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(240)) {
-    const char* apps = std::getenv("SLUICE_APPS_DIR");
-    BOOST_REQUIRE(apps && !source_root().empty());
+    BOOST_REQUIRE(!source_root().empty());
     const std::string server =
-        std::string(apps) + "/sluice-echo --join 239.1.2.3 " + af_packet_echo("$RIG_SERVER_CPU", 1);
+        sluice::testing::apps_dir() + "/sluice-echo --join 239.1.2.3 " + af_packet_echo("$RIG_SERVER_CPU", 1);
     const command_run run = run_command("timeout 200 " + source_root() +
                                         "/tools/rig/udp-netns --server-pins-itself --ready 'ready on' --timeout 60 "
                                         "--server '" + server + "' --client '" + source_root() +

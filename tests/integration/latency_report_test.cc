@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -19,11 +18,7 @@ using sluice::testing::command_run;
 using sluice::testing::read_file;
 using sluice::testing::run_command;
 
-std::string report_tool() {
-    const char* root = std::getenv("SLUICE_SOURCE_ROOT");
-    BOOST_REQUIRE_MESSAGE(root, "SLUICE_SOURCE_ROOT is not set; run this suite with meson test");
-    return std::string(root) + "/tools/latency-report";
-}
+std::string report_tool() { return sluice::testing::source_dir() + "/tools/latency-report"; }
 
 // 1000 answered messages whose round trips are scale * 2, 4, ..., 2000 µs: half round trips
 // of scale * 1 ... 1000 µs. `printed_p50` is what the log's head says sockperf computed.

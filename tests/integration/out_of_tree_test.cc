@@ -6,7 +6,6 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -17,22 +16,13 @@ namespace {
 using sluice::testing::command_run;
 using sluice::testing::run_command;
 
-std::string env_or_empty(const char* name) {
-    const char* value = std::getenv(name);
-    return value ? value : "";
-}
-
 // One scratch folder per test process; the install step runs once, for every case.
 struct installed_sluice {
     std::string work = "/tmp/sluice-out-of-tree-" + std::to_string(getpid());
-    std::string script = env_or_empty("SLUICE_SOURCE_ROOT") + "/tests/integration/out-of-tree-build";
-    std::string build_root = env_or_empty("SLUICE_BUILD_ROOT");
-    command_run install;
+    std::string script = sluice::testing::source_dir() + "/tests/integration/out-of-tree-build";
+    std::string build_root = sluice::testing::build_dir();
+    command_run install = step("install");
 
-    installed_sluice() {
-        BOOST_REQUIRE_MESSAGE(!build_root.empty(), "SLUICE_BUILD_ROOT is not set; run this suite with meson test");
-        install = step("install");
-    }
     ~installed_sluice() { std::filesystem::remove_all(work); }
 
     command_run step(const std::string& name) const {

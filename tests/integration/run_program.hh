@@ -28,11 +28,15 @@ inline std::string read_file(const std::string& path) {
     return text.str();
 }
 
-inline std::string apps_dir() {
-    const char* apps = std::getenv("SLUICE_APPS_DIR");
-    BOOST_REQUIRE_MESSAGE(apps, "SLUICE_APPS_DIR is not set; run this suite with meson test");
-    return apps;
+// A folder meson test names in the environment (tests/meson.build); the case stops when unset.
+inline std::string required_folder(const char* variable) {
+    const char* folder = std::getenv(variable);
+    BOOST_REQUIRE_MESSAGE(folder, variable << " is not set; run this suite with meson test");
+    return folder;
 }
+inline std::string apps_dir() { return required_folder("SLUICE_APPS_DIR"); }
+inline std::string source_dir() { return required_folder("SLUICE_SOURCE_ROOT"); }
+inline std::string build_dir() { return required_folder("SLUICE_BUILD_ROOT"); }
 
 // Runs `prefix` + APPS/`program` + ` ` + `args` (shell words, already quoted), killed after
 // `limit_seconds`.
