@@ -19,12 +19,14 @@ stack::stack(link_properties link, interface_config config, stack_limits limits)
       icmp_(ipv4_, config_, limits_.icmp_errors_per_second, limits_.icmp_error_burst, dropped_),
       udp_(ipv4_, icmp_, dropped_),
       igmp_(ipv4_, groups_, limits_.igmp, limits_.housekeeping_period,
-            std::uint64_t(config_.address.address.value) << 16 ^ 0x9e3779b97f4a7c15ull, dropped_) {
+            std::uint64_t(config_.address.address.value) << 16 ^ 0x9e3779b97f4a7c15ull, dropped_),
+      tcp_(ipv4_, dropped_, limits_.tcp) {
     ipv4_.report_errors_to(icmp_);
     ipv4_.accept_groups(groups_);
     (void)ipv4_.attach(wire::ip_protocol_icmp, icmp_);
     (void)ipv4_.attach(wire::ip_protocol_udp, udp_);
     (void)ipv4_.attach(wire::ip_protocol_igmp, igmp_);
+    (void)ipv4_.attach(wire::ip_protocol_tcp, tcp_);
 }
 
 void stack::join_group(wire::ipv4_address group, clock::time_point now) {
@@ -91,7 +93,12 @@ stack_counters stack::counters() const noexcept {
     c.igmp_queries_received = igmp_.counters().queries_received;
     c.igmp_reports_sent = igmp_.counters().reports_sent;
     c.igmp_leaves_sent = igmp_.counters().leaves_sent;
-    c.no_mbufs = link.no_mbufs + arp_.counters().no_mbufs + ipv4_.counters().no_mbufs + icmp_.counters().no_mbufs +
+    c.tcp_received = tcp_.counters().segments_received;
+    c.tcp_sent = tcp_.counters().segments_sent;
+    c.tcp_connections = tcp_.table().size();
+    c.tcp_resets_for_no_connection = tcp_.table().counters().resets_for_no_connection;
+    c.tcp_syn_cookies_sent = tcp_.table().counters().syn_cookies_sent;
+    c.no_mbufs = tcp_.counters().no_mbufs + link.no_mbufs + arp_.counters().no_mbufs + ipv4_.counters().no_mbufs + icmp_.counters().no_mbufs +
                  udp_.counters().no_mbufs + igmp_.counters().no_mbufs;
     c.dropped = dropped_;
     return c;

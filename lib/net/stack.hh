@@ -1,5 +1,5 @@
 // sluice::net::stack: one shard's IPv4 host stack on one queue of one port, composed of
-// its layers — ethernet_link, arp, ipv4 (with reassembly), icmp, udp and igmp — each its own
+// its layers — ethernet_link, arp, ipv4 (with reassembly), icmp, udp, igmp and tcp — each its own
 // type behind the seams of l4_protocol.hh and ipv4_output.hh, so a protocol plugs into
 // ipv4() by its number without editing the others (docs/architecture.md, "Protocols plug
 // in"). The core is sans-I/O in time and in device: frames come in through
@@ -26,6 +26,7 @@
 #include "sluice/net/offload_flags.hh"
 #include "sluice/net/packet.hh"
 #include "sluice/net/send_status.hh"
+#include "sluice/net/tcp/tcp_protocol.hh"
 #include "sluice/net/udp.hh"
 #include "sluice/net/wire/drop_reason.hh"
 #include "sluice/net/wire/ethernet_address.hh"
@@ -41,6 +42,7 @@ struct stack_limits {
     std::uint32_t icmp_error_burst = 20;
     clock::duration housekeeping_period = std::chrono::milliseconds(100);
     igmp_settings igmp;  // the multicast membership protocol's variables (RFC 3376 8)
+    tcp::table_limits tcp;  // connections, TIME-WAIT, SYN cookies per shard
 };
 
 // What the stack needs to know of the device it runs on: plain values, read once.
@@ -70,6 +72,11 @@ struct stack_counters {
     std::uint64_t igmp_queries_received = 0;
     std::uint64_t igmp_reports_sent = 0;
     std::uint64_t igmp_leaves_sent = 0;
+    std::uint64_t tcp_received = 0;  // segments that passed TCP's checks
+    std::uint64_t tcp_sent = 0;
+    std::uint64_t tcp_connections = 0;  // open on this shard now, TIME-WAIT included
+    std::uint64_t tcp_resets_for_no_connection = 0;
+    std::uint64_t tcp_syn_cookies_sent = 0;
     std::uint64_t no_route = 0;  // a destination off the prefix with no gateway
     wire::drop_counters dropped;  // every frame dropped on receive, by reason
 };
@@ -105,6 +112,12 @@ public:
     icmp& icmp_layer() noexcept { return icmp_; }
     udp& udp_layer() noexcept { return udp_; }
     igmp& igmp_layer() noexcept { return igmp_; }
+    tcp::tcp_protocol& tcp_layer() noexcept { return tcp_; }
+
+    // TCP's timers (retransmission, delayed ACK, persist, keepalive, TIME-WAIT), all in one
+    // deadline: the loop runs tcp_timers() when it comes (stack_attachment does).
+    clock::time_point tcp_deadline() const noexcept { return tcp_.next_deadline(); }
+    void tcp_timers(clock::time_point now) { tcp_.on_timer(now); }
 
     // UDP, as udp_socket uses it.
     bool bind_udp(std::uint16_t port, udp_receiver& receiver, bool shared = false) {
@@ -158,6 +171,7 @@ private:
     icmp icmp_;
     udp udp_;
     igmp igmp_;
+    tcp::tcp_protocol tcp_;
 };
 
 }  // namespace sluice::net

@@ -36,6 +36,10 @@ private:
     stage_poller receive_poller_;
     stage_poller transmit_poller_;
     std::unique_ptr<timer> housekeeping_timer_;
+    // One wheel timer for all of TCP's: re-armed each turn its deadline moved.
+    std::unique_ptr<timer> tcp_timer_;
+    clock::time_point tcp_armed_for_ = clock::time_point::max();
+    void rearm_tcp_timer();
 };
 
 }  // namespace sluice::net

@@ -116,20 +116,35 @@ struct two_hosts {
             b->housekeeping(now());
             next_housekeeping = wire->now() + limits.housekeeping_period;
         }
+        if (now() >= a->tcp_deadline()) a->tcp_timers(now());
+        if (now() >= b->tcp_deadline()) b->tcp_timers(now());
         (void)net::transmit_burst(*a, *port_a, 0);
         (void)net::transmit_burst(*b, *port_b, 0);
+    }
+    // When something next happens: a frame lands, housekeeping or a TCP timer is due.
+    sim::nanoseconds next_event_before(sim::nanoseconds end) const {
+        sim::nanoseconds next = std::min(end, next_housekeeping);
+        if (auto event = wire->next_event(); event && *event < next) next = *event;
+        for (const net::stack* host : {a.get(), b.get()}) {
+            const auto due = host->tcp_deadline();
+            if (due != clock::time_point::max()) next = std::min(next, sim::nanoseconds(due.time_since_epoch()));
+        }
+        return next <= wire->now() ? wire->now() + sim::nanoseconds(1) : next;
     }
     // Runs event to event (and housekeeping to housekeeping) until `duration` has passed.
     void run_for(sim::nanoseconds duration) {
         const sim::nanoseconds end = wire->now() + duration;
         turn();
         while (wire->now() < end) {
-            sim::nanoseconds next = std::min(end, next_housekeeping);
-            if (auto event = wire->next_event(); event && *event < next) next = *event;
-            if (next <= wire->now()) next = wire->now() + sim::nanoseconds(1);
-            wire->advance_to(next);
+            wire->advance_to(next_event_before(end));
             turn();
         }
+    }
+    // One turn now, then time moves to the next event and the hosts take it.
+    void step() {
+        turn();
+        wire->advance_to(next_event_before(wire->now() + std::chrono::seconds(1)));
+        turn();
     }
 };
 

@@ -63,7 +63,7 @@ enum class drop_reason : std::uint8_t {
     arp_address_conflict,       // someone else claims our IPv4 address (RFC 5227 2.4)
     ipv4_not_for_us,            // destination neither our address nor a broadcast (we do not forward)
     ipv4_bad_source,            // source is a broadcast or multicast address (RFC 1122 3.2.1.3)
-    ipv4_protocol_unsupported,  // neither ICMP nor UDP
+    ipv4_protocol_unsupported,  // none of ICMP, IGMP, UDP, TCP
     icmp_not_handled,           // an ICMP type we do not answer, or an echo to a broadcast
     icmp_error_unmatched,       // an ICMP error quoting no datagram of ours or no protocol we run
     udp_port_unreachable,       // no socket bound to the port on this shard
@@ -72,6 +72,9 @@ enum class drop_reason : std::uint8_t {
     ipv4_group_not_joined,      // to a multicast group not joined on the interface
     igmp_not_handled,           // an IGMP type a host does not act on (a version 3 report)
     udp_no_group_member,        // to a joined group, but no socket on the port joined it
+    tcp_bad_flags,              // SYN with FIN or RST, or no control bit at all
+    tcp_not_unicast,            // from or to a broadcast or multicast address (RFC 9293 3.10.7.2)
+    tcp_land,                   // from our own address and port to itself (a "land" attack)
 
     count_  // not a reason: the number of reasons
 };
@@ -126,6 +129,9 @@ constexpr std::string_view name(drop_reason reason) noexcept {
         case drop_reason::ipv4_group_not_joined: return "ipv4_group_not_joined";
         case drop_reason::igmp_not_handled: return "igmp_not_handled";
         case drop_reason::udp_no_group_member: return "udp_no_group_member";
+        case drop_reason::tcp_bad_flags: return "tcp_bad_flags";
+        case drop_reason::tcp_not_unicast: return "tcp_not_unicast";
+        case drop_reason::tcp_land: return "tcp_land";
         case drop_reason::count_: break;
     }
     return "unknown";

@@ -1,0 +1,126 @@
+// TCP between two Sluice stacks over the seeded sim wire: the handshake through a
+// listener, and bulk transfers in which every byte arrives exactly once and in order —
+// on a clean wire, and under loss, reordering, duplication and delay (the fault grid).
+#include <boost/test/unit_test.hpp>
+
+#include <chrono>
+
+#include "tests/sim/tcp_support.hh"
+
+using namespace sluice;
+using namespace sluice::testing;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct grid_point {
+    const char* name;
+    double loss;
+    double reorder;
+    double duplicate;
+    sim::nanoseconds delay;
+    sim::nanoseconds jitter;
+};
+
+sim::link_profile profile_of(const grid_point& point) {
+    sim::link_profile profile;
+    profile.loss = point.loss;
+    profile.reorder = point.reorder;
+    profile.duplicate = point.duplicate;
+    profile.delay = point.delay;
+    profile.jitter = point.jitter;
+    profile.rate_bps = 10'000'000'000ull;  // 10 Gbit/s: frames take time on the link
+    return profile;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tcp_sim)
+
+BOOST_AUTO_TEST_CASE(connects_through_a_listener_and_both_ends_establish) {
+    two_hosts hosts;
+    tcp_pair pair(hosts);
+    BOOST_REQUIRE(pair.open());
+    BOOST_CHECK(pair.server->conn.state() == net::tcp::tcp_state::established);
+    BOOST_CHECK_EQUAL(pair.listening->counters().accepted, 1u);
+    BOOST_CHECK(pair.client->conn.sack_enabled());
+    BOOST_CHECK(pair.client->conn.timestamps_enabled());
+    // MSS from the sim wire's 1500-byte MTU: 1460, less 12 bytes of timestamps.
+    BOOST_CHECK_EQUAL(pair.client->conn.send_mss(), 1448);
+}
+
+BOOST_AUTO_TEST_CASE(connect_to_a_port_nobody_listens_on_is_refused) {
+    two_hosts hosts;
+    const net::tcp::four_tuple tuple{address("198.18.0.1"), 40001, address("198.18.0.2"), 81};
+    auto* client = hosts.a->tcp_layer().table().connect(tuple, hosts.a->tcp_layer().options_for_interface(), hosts.now());
+    BOOST_REQUIRE(client != nullptr);
+    hosts.run_for(50ms);
+    BOOST_CHECK(client->conn.state() == net::tcp::tcp_state::closed);
+    BOOST_CHECK(client->conn.error() == net::tcp::connection_error::refused);
+    BOOST_CHECK_EQUAL(hosts.b->tcp_layer().table().counters().resets_for_no_connection, 1u);
+    hosts.a->tcp_layer().table().release(*client, hosts.now());
+    BOOST_CHECK_EQUAL(hosts.a->tcp_layer().table().size(), 0u);
+}
+
+BOOST_AUTO_TEST_CASE(transfers_sixty_four_mebibytes_in_order_on_a_clean_wire) {
+    two_hosts hosts(profile_of({"clean", 0, 0, 0, 10us, 0us}));
+    tcp_pair pair(hosts);
+    BOOST_REQUIRE(pair.open());
+    const std::uint64_t total = 64u << 20;
+    const auto result = pair.transfer(total, 60s);
+    BOOST_CHECK_EQUAL(result.received, total);
+    BOOST_CHECK_EQUAL(result.mismatches, 0u);
+    BOOST_CHECK_EQUAL(pair.client->conn.counters().retransmitted_segments, 0u);
+}
+
+BOOST_AUTO_TEST_CASE(every_byte_arrives_once_and_in_order_across_the_fault_grid) {
+    const grid_point grid[] = {
+        {"loss 1%", 0.01, 0, 0, 20us, 0us},
+        {"loss 5%", 0.05, 0, 0, 20us, 0us},
+        {"loss 10%", 0.10, 0, 0, 20us, 0us},
+        {"reorder 5%", 0, 0.05, 0, 20us, 0us},
+        {"duplicate 5%", 0, 0, 0.05, 20us, 0us},
+        {"delay 1 ms, jitter 200 us", 0, 0, 0, 1ms, 200us},
+        {"everything", 0.03, 0.03, 0.03, 100us, 50us},
+    };
+    for (const grid_point& point : grid) {
+        for (std::uint64_t seed : {1u, 2u}) {
+            BOOST_TEST_CONTEXT(point.name << ", seed " << seed) {
+                two_hosts hosts(profile_of(point), seed);
+                tcp_pair pair(hosts);
+                BOOST_REQUIRE(pair.open());
+                const std::uint64_t total = 4u << 20;
+                const auto result = pair.transfer(total, 600s);
+                BOOST_CHECK_EQUAL(result.received, total);
+                BOOST_CHECK_EQUAL(result.mismatches, 0u);
+                const auto& sent = pair.client->conn.counters();
+                const double took_ms = std::chrono::duration<double, std::milli>(result.took).count();
+                BOOST_TEST_MESSAGE(point.name << " seed " << seed << ": " << total << " bytes in " << took_ms
+                                              << " ms virtual, " << sent.retransmitted_segments << " retransmitted, "
+                                              << sent.retransmit_timeouts << " timeouts");
+            }
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(graceful_close_from_both_ends_leaves_nothing_behind) {
+    two_hosts hosts;
+    tcp_pair pair(hosts);
+    BOOST_REQUIRE(pair.open());
+    auto& table_a = pair.table_a();
+    auto& table_b = pair.table_b();
+    table_a.release(*pair.client, hosts.now());  // FIN from A
+    hosts.run_for(10ms);
+    BOOST_CHECK(pair.server->conn.state() == net::tcp::tcp_state::close_wait);
+    BOOST_CHECK(pair.server->conn.peer_finished());
+    table_b.release(*pair.server, hosts.now());  // FIN from B
+    hosts.run_for(10ms);
+    // A waits in TIME-WAIT; B is gone.
+    BOOST_CHECK_EQUAL(table_b.size(), 0u);
+    BOOST_REQUIRE_EQUAL(table_a.size(), 1u);
+    BOOST_CHECK_EQUAL(table_a.time_wait_count(), 1u);
+    hosts.run_for(61s);
+    BOOST_CHECK_EQUAL(table_a.size(), 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
