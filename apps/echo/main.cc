@@ -1,6 +1,7 @@
-// sluice-echo: a UDP echo server on DPDK that sockperf accepts as its server (see
-// apps/echo/sockperf_message.hh). Each shard runs the IPv4 stack on its own queue of the
-// port and answers the flows RSS gives it, run to completion.
+// sluice-echo: a UDP and TCP echo server on DPDK that sockperf accepts as its server (see
+// apps/echo/sockperf_message.hh; over TCP, apps/echo/tcp_service.hh). Each shard runs the
+// IPv4 stack on its own queue of the port and answers the flows RSS gives it, run to
+// completion; TCP listens on the UDP port's number on every shard.
 //
 //   sluice-echo --port net_af_packet0 --address 198.18.0.1/30 --udp-port 11111
 //       -- --no-huge --vdev=net_af_packet0,iface=veth0
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "apps/echo/sockperf_message.hh"
+#include "apps/echo/tcp_service.hh"
 #include "sluice/core/app.hh"
 #include "sluice/core/sleep.hh"
 #include "sluice/core/spawn.hh"
@@ -35,6 +37,7 @@ namespace {
 // One shard's server: its socket and the loop that answers on it.
 struct echo_shard {
     std::unique_ptr<net::udp_socket> socket;
+    std::unique_ptr<echo::tcp_service> tcp;
     std::vector<std::byte> scratch = std::vector<std::byte>(65536);
     std::uint64_t answered = 0;
     std::uint64_t ignored = 0;  // sockperf messages that ask for no pong
@@ -117,7 +120,7 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
 }  // namespace
 
 int main(int argc, char** argv) {
-    app program("sluice-echo", "UDP echo server on DPDK; answers sockperf ping-pong and under-load as its server");
+    app program("sluice-echo", "UDP and TCP echo server on DPDK; answers sockperf ping-pong and under-load (UDP and --tcp) as its server");
     std::string port_name;
     net::interface_config interface_config;
     bool have_address = false;
@@ -177,7 +180,8 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "239.1.2.3");
-    options.add_count("udp-port", "UDP port to answer on (default 11111, sockperf's)", udp_port, 1, 65535, "11111");
+    options.add_count("udp-port", "UDP port to answer on, and the TCP port to listen on (default 11111, sockperf's)", udp_port, 1, 65535,
+                      "11111");
     options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
     options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
     options.add_count("mbuf-size",
@@ -222,10 +226,15 @@ int main(int argc, char** argv) {
                 }
                 servers[s.id()].socket = std::move(*socket);
                 spawn(serve(servers[s.id()]));
+                auto tcp = echo::tcp_service::start(interface->local(), std::uint16_t(udp_port));
+                if (!tcp) return tcp.failure();
+                servers[s.id()].tcp = std::move(*tcp);
                 return {};
             },
             [&](shard& s) {
                 std::fputs(report(s.id(), interface->local(), servers[s.id()], *interface).c_str(), stdout);
+                std::fputs(servers[s.id()].tcp->report(s.id()).c_str(), stdout);
+                servers[s.id()].tcp.reset();
                 servers[s.id()].socket.reset();
             },
         });
@@ -233,8 +242,8 @@ int main(int argc, char** argv) {
     });
 
     const int exit_code = program.run(argc, argv, [&]() -> task<int> {
-        std::printf("sluice-echo: ready on %s udp port %u, %zu shard(s), MAC %s\n",
-                    interface_config.address.to_string().c_str(), udp_port, servers.size(),
+        std::printf("sluice-echo: ready on %s udp port %u, tcp port %u, %zu shard(s), MAC %s\n",
+                    interface_config.address.to_string().c_str(), udp_port, udp_port, servers.size(),
                     interface->local().mac().to_string().c_str());
         for (const net::wire::ipv4_address group : groups) {
             std::printf("sluice-echo: joined %s on udp port %u\n", group.to_string().c_str(), udp_port);
