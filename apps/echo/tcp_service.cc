@@ -73,7 +73,10 @@ task<void> tcp_service::serve(std::unique_ptr<net::tcp_socket> socket) {
         }
         if (mode == framing::plain) {
             counters_.bytes_echoed += got->size();
-            if (!co_await socket->write(std::move(*got))) break;  // the same mbufs go back
+            if (!co_await socket->write(std::move(*got))) {  // the same mbufs go back
+                failed = true;
+                break;
+            }
             continue;
         }
         pending.append(std::move(*got));
@@ -99,7 +102,10 @@ task<void> tcp_service::serve(std::unique_ptr<net::tcp_socket> socket) {
             pending.trim_front(length);
         }
         if (failed) break;
-        if (!replies.empty() && !co_await socket->write_all(replies)) break;
+        if (!replies.empty() && !co_await socket->write_all(replies)) {
+            failed = true;
+            break;
+        }
     }
     if (failed) ++counters_.reset;
     ++counters_.closed;

@@ -1,0 +1,77 @@
+// sluice-echo's TCP against the Linux kernel's (docs/architecture.md, "TCP"): through
+// tools/rig/udp-netns, sluice-echo on net_af_packet in one namespace and the kernel's
+// clients in another (tools/rig/tcp-checks): nc echoes a line and 256 MiB of random bytes
+// (SHA-256 compared), sockperf ping-pong and under-load over TCP, 1,000 connections at
+// once, and a client that resets mid-transfer beside one that must lose nothing; then the
+// 256 MiB transfer again with 1 % and 5 % of frames dropped each way (nftables on the
+// client's veth). A machine that cannot build a rig reports the cases as skipped.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+
+#include "tests/integration/run_program.hh"
+
+namespace {
+
+using sluice::testing::command_run;
+using sluice::testing::run_command;
+
+boost::test_tools::assertion_result machine_can_run_the_rig(boost::unit_test::test_unit_id) {
+    const command_run check = run_command("timeout 30 " + sluice::testing::source_dir() + "/tools/rig/udp-netns --check");
+    if (check.exit_code != 77) return true;
+    boost::test_tools::assertion_result skip(false);
+    skip.message() << check.output;
+    return skip;
+}
+
+// sluice-echo in the server namespace (adaptive idle: CI has two cores and the kernel's
+// clients need one); `environment` and `checks` go to tools/rig/tcp-checks.
+std::string run_checks(const std::string& environment, const std::string& checks, unsigned timeout_seconds) {
+    const std::string server =
+        sluice::testing::apps_dir() +
+        "/sluice-echo --cores $RIG_SERVER_CPU --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 "
+        "--mbuf-size 8192 -- --no-huge --no-pci -m 512 "
+        "--vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=1,framesz=8192,blocksz=8192";
+    const command_run run = run_command(
+        "timeout " + std::to_string(timeout_seconds + 60) + " env " + environment + " " +
+        sluice::testing::source_dir() + "/tools/rig/udp-netns --server-pins-itself --ready 'ready on' --timeout " +
+        std::to_string(timeout_seconds) + " --server '" + server + "' --client '" + sluice::testing::source_dir() +
+        "/tools/rig/tcp-checks " + checks + "'");
+    BOOST_TEST_MESSAGE(run.output);
+    BOOST_CHECK_EQUAL(run.exit_code, 0);
+    return run.output;
+}
+
+void expect_passed(const std::string& output, std::initializer_list<const char*> checks) {
+    for (const char* check : checks) {
+        BOOST_CHECK_MESSAGE(output.find(std::string("tcp-checks: PASS ") + check + "\n") != std::string::npos,
+                            check << " did not pass:\n" << output);
+    }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tcp_against_the_kernel)
+
+BOOST_AUTO_TEST_CASE(echoes_nc_a_256_mib_transfer_sockperf_and_a_thousand_connections,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
+    const std::string output = run_checks("TCP_CHECKS_MIB=256", "", 300);
+    expect_passed(output, {"nc", "transfer", "sockperf", "under-load", "concurrent", "reset"});
+    BOOST_CHECK(output.find("tcp accepted ") != std::string::npos);
+    BOOST_CHECK(output.find("malformed 0") != std::string::npos);
+    BOOST_CHECK_MESSAGE(output.find("leaking") == std::string::npos, "mbufs left out at exit:\n" << output);
+}
+
+BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_with_one_percent_loss_each_way,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
+    const std::string output = run_checks("TCP_CHECKS_MIB=256 TCP_CHECKS_LOSS=1", "transfer", 300);
+    expect_passed(output, {"transfer"});
+}
+
+BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_with_five_percent_loss_each_way,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
+    const std::string output = run_checks("TCP_CHECKS_MIB=256 TCP_CHECKS_LOSS=5", "transfer reset", 300);
+    expect_passed(output, {"transfer", "reset"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
