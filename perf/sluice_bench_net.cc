@@ -1,8 +1,9 @@
-// sluice-bench-net: packet-path figures that need no NIC. Today:
+// sluice-bench-net: packet-path figures that need no NIC:
 // `sim_wire/macswap/frame:64` — 64-byte frames circulating between two ports of one
 // simulated wire, each delivery received, MAC-swapped and sent back out by the same
 // shard (thread), as sluice-fwd does. Reports `mpps_per_shard`: frames forwarded per
-// second by one shard, wire included. Usage: sluice-bench-net [Google Benchmark flags].
+// second by one shard, wire included. `tcp/...` — TCP's per-segment cost and memory per
+// idle connection (perf/tcp_benchmarks.cc). Usage: sluice-bench-net [Google Benchmark flags].
 #include <benchmark/benchmark.h>
 #include <rte_ether.h>
 #include <rte_mbuf.h>
@@ -18,6 +19,7 @@
 #include "sluice/dpdk/eal.hh"
 #include "sluice/net/packet_pool.hh"
 #include "sluice/sim/wire.hh"
+#include "perf/tcp_benchmarks.hh"
 
 namespace {
 
@@ -102,9 +104,11 @@ int main(int argc, char** argv) {
             return 1;
         }
         bench_pool = pool->mempool();
+        sluice::net::packet_pool::scoped_current current(*pool);
         benchmark::Initialize(&argc, argv);
         if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
         benchmark::RegisterBenchmark("sim_wire/macswap/frame:64", sim_wire_macswap);
+        sluice::bench::register_tcp_benchmarks();
         benchmark::RunSpecifiedBenchmarks();
         benchmark::Shutdown();
     }

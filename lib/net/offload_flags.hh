@@ -7,7 +7,7 @@
 namespace sluice::net {
 
 // Offloads the device has and Sluice turned on; the stack tests these instead of
-// knowing the driver. TSO and LRO arrive with TCP.
+// knowing the driver. TCP uses the checksum offloads; TSO and LRO are not used yet.
 struct offload_flags {
     bool rx_ipv4_checksum = false;
     bool rx_tcp_checksum = false;

@@ -176,7 +176,8 @@ void connection::on_persist_timeout(clock::time_point now) {
 }
 
 // RFC 1122 4.2.3.6: after keepalive_idle with nothing received, probe every interval; the
-// probe carries no data (SEG.SEQ = SND.NXT - 1) so the peer answers with an ACK.
+// probe carries no data (SEG.SEQ = SND.UNA - 1, out of the peer's window) so the peer
+// answers with an ACK.
 void connection::on_keepalive_timeout(clock::time_point now) {
     if (!options_.keepalive || !is_synchronized(state_)) {
         keepalive_deadline_ = never;
@@ -247,10 +248,13 @@ buffer connection::read(std::size_t max, clock::time_point now) {
     buffer taken = received_.read(max);
     if (taken.empty() || !is_synchronized(state_) || !can_receive(state_)) return taken;
     // RFC 9293 3.8.6.2.2: tell the peer once the window has opened by a useful amount
-    // (two segments or half the buffer), so a sender stalled on a full window resumes.
+    // (two segments or half the buffer) while what it was last offered is under half the
+    // buffer, so a sender stalled on a small window resumes; a sender with room to spare
+    // hears of it on the next ACK instead (no extra segment per read).
     const std::int32_t opened = (received_.next() + received_.window()) - advertised_edge_;
+    const std::int32_t offered = advertised_edge_ - received_.next();
     const std::uint32_t worth = std::min<std::uint32_t>(2u * options_.mss, std::uint32_t(options_.receive.capacity / 2));
-    if (opened >= std::int32_t(worth)) send_ack(now);
+    if (opened >= std::int32_t(worth) && offered < std::int32_t(options_.receive.capacity / 2)) send_ack(now);
     return taken;
 }
 

@@ -13,9 +13,7 @@ namespace {
 constexpr std::size_t max_window = std::size_t(1) << 30;
 }  // namespace
 
-receive_buffer::receive_buffer(seq next, const receive_limits& limits) : next_(next), limits_(limits) {
-    held_.reserve(limits.max_out_of_order_segments);  // the one allocation for held pieces
-}
+receive_buffer::receive_buffer(seq next, const receive_limits& limits) : next_(next), limits_(limits) {}
 
 std::uint32_t receive_buffer::window() const noexcept {
     if (readable_bytes_ >= limits_.capacity) return 0;
@@ -138,6 +136,9 @@ receive_buffer::insert_result receive_buffer::hold(seq start, buffer&& payload) 
     }
     held_bytes_ += payload.size();
     held_bytes_ -= covered;
+    // The one allocation for held pieces, made at the first hole: an in-order connection
+    // (and an idle one) never makes it.
+    if (held_.capacity() == 0) held_.reserve(limits_.max_out_of_order_segments);
     held_piece piece{start, std::move(payload), ++arrivals_};
     if (past == first) {
         held_.insert(held_.begin() + std::ptrdiff_t(first), std::move(piece));

@@ -89,9 +89,9 @@ private:
 
     seq next_;
     receive_limits limits_;
-    fifo<buffer> readable_;  // in-order pieces, oldest first
+    fifo<buffer> readable_{2};  // in-order pieces, oldest first; grows as it must
     std::size_t readable_bytes_ = 0;
-    std::vector<held_piece> held_;  // sorted by start, no two overlapping; reserved once
+    std::vector<held_piece> held_;  // sorted by start, no two overlapping; reserved at the first hole
     std::size_t held_bytes_ = 0;
     std::uint64_t arrivals_ = 0;
     receive_counters counters_;

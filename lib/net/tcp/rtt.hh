@@ -2,7 +2,7 @@
 // RTO, exponential back-off) from round-trip samples the connection takes. Sans-I/O: no
 // clock is read. One per connection, owned by it and used only on the connection's shard.
 // Read RFC 6298 before editing; Karn's rule (3) is the connection's: it never passes a
-// sample timed on a retransmitted segment unless timestamps (RFC 7323) disambiguate it.
+// sample timed on a retransmitted segment (timestamps serve PAWS, not RTT samples, there).
 #pragma once
 
 #include <chrono>

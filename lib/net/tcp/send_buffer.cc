@@ -53,7 +53,8 @@ buffer send_buffer::view(seq from, std::size_t max) const {
     if (ahead < 0 || std::size_t(ahead) >= size_) return out;
     std::size_t offset = std::size_t(ahead);
     std::size_t left = std::min(max, size_ - offset);
-    for (const buffer& piece : pieces_) {
+    for (std::size_t i = first_piece_; i < pieces_.size(); ++i) {
+        const buffer& piece = pieces_[i];
         if (left == 0) return out;
         if (offset >= piece.size()) {
             offset -= piece.size();
@@ -73,15 +74,23 @@ std::size_t send_buffer::acknowledge(seq upto) noexcept {
     if (ahead <= 0) return 0;
     const std::size_t freed = std::min(std::size_t(ahead), size_);
     std::size_t left = freed;
-    while (left != 0 && !pieces_.empty()) {
-        buffer& front = pieces_.front();
+    while (left != 0 && first_piece_ < pieces_.size()) {
+        buffer& front = pieces_[first_piece_];
         if (front.size() > left) {
             front.trim_front(left);  // drops the whole fragments, keeps the rest as a view
             left = 0;
         } else {
             left -= front.size();
-            pieces_.pop_front();
+            front.reset();
+            ++first_piece_;
         }
+    }
+    if (first_piece_ == pieces_.size()) {
+        pieces_.clear();  // keeps its capacity: a busy connection allocates no more
+        first_piece_ = 0;
+    } else if (first_piece_ >= 64 && first_piece_ * 2 >= pieces_.size()) {
+        pieces_.erase(pieces_.begin(), pieces_.begin() + std::ptrdiff_t(first_piece_));
+        first_piece_ = 0;
     }
     open_.trim_front(left);
     head_ += std::uint32_t(freed);

@@ -5,8 +5,8 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <span>
+#include <vector>
 
 #include "sluice/net/buffer.hh"
 #include "sluice/net/buffer_error.hh"
@@ -62,7 +62,11 @@ private:
     seq head_;
     std::size_t capacity_;
     std::size_t size_ = 0;
-    std::deque<buffer> pieces_;  // closed pieces, oldest first; then open_'s bytes
+    // Closed pieces, oldest first from first_piece_ (then open_'s bytes). A vector with a
+    // moving front: nothing is allocated until the first write, and acknowledging is a
+    // step forward, compacted now and then (an idle connection holds no deque blocks).
+    std::vector<buffer> pieces_;
+    std::size_t first_piece_ = 0;
     packet open_;                // the newest bytes, still taking small writes
 };
 
