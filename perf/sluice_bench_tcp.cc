@@ -3,7 +3,7 @@
 //
 //   sluice-bench-tcp --port net_memif0 --address 198.18.0.2/24 --connect 198.18.0.1:11111
 //       [--mode ping-pong|stream|transfer] [--message-size 64] [--seconds 10]
-//       [--mebibytes 256] [--retry-for 0] -- EAL arguments
+//       [--mebibytes 256] [--retry-for 0] [--hold 0] -- EAL arguments
 //
 //   ping-pong  sockperf's TCP messages (14-byte header, pong requested), one in flight;
 //              half the round trip of each into an HDR histogram, as sockperf reports it;
@@ -53,7 +53,7 @@ struct settings {
     std::string mode = "ping-pong";
     net::wire::ipv4_address peer;
     std::uint16_t peer_port = 0;
-    unsigned message_size = 64, seconds = 10, mebibytes = 256, retry_for = 0;
+    unsigned message_size = 64, seconds = 10, mebibytes = 256, retry_for = 0, hold = 0;
 };
 
 double micros(std::int64_t nanoseconds) { return double(nanoseconds) / 1000.0; }
@@ -231,6 +231,8 @@ int main(int argc, char** argv) {
     options.add_count("seconds", "how long ping-pong or stream measures (default 10)", run.seconds, 1, 3600, "10");
     options.add_count("mebibytes", "how much transfer sends (default 256)", run.mebibytes, 1, 65536, "256");
     options.add_count("retry-for", "seconds to keep retrying a refused connect (default 0)", run.retry_for, 0, 600, "0");
+    options.add_count("hold", "seconds to stay up after the run, until SIGINT or SIGTERM (a rig stops it; default 0)",
+                      run.hold, 0, 3600, "0");
     options.add_count("mbufs", "mbufs in the pool (default 8191)", mbufs, 512, 4'000'000, "8191");
     options.add_count("mbuf-size", "bytes of frame each mbuf holds (default 2048)", mbuf_size, 256, 65535 - 128, "2048");
 
@@ -278,6 +280,9 @@ int main(int argc, char** argv) {
                     static_cast<unsigned long long>(counters.transmit_queue_full),
                     static_cast<unsigned long long>(counters.no_mbufs),
                     static_cast<unsigned long long>(counters.dropped.total()));
+        std::fflush(stdout);
+        const auto hold_until = clock::now() + std::chrono::seconds(run.hold);
+        while (clock::now() < hold_until) co_await sleep_for(std::chrono::milliseconds(100));
         std::fflush(stdout);
         co_return status;
     });

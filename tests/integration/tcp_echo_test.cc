@@ -4,8 +4,13 @@
 // (SHA-256 compared), sockperf ping-pong and under-load over TCP, 1,000 connections at
 // once, and a client that resets mid-transfer beside one that must lose nothing; then the
 // 256 MiB transfer again with 1 % and 5 % of frames dropped each way (nftables on the
-// client's veth). A machine that cannot build a rig reports the cases as skipped.
+// client's veth). And Sluice as the client: sluice-bench-tcp sends 256 MiB of its pattern
+// to a kernel echo server (tools/rig/tcp_clients.py serve-echo) and checks the echo; the
+// kernel checks what it got by SHA-256. A machine that cannot build a rig reports the
+// cases as skipped.
 #include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
 
 #include <string>
 
@@ -72,6 +77,28 @@ BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_with_five_percent_loss_
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
     const std::string output = run_checks("TCP_CHECKS_MIB=256 TCP_CHECKS_LOSS=5", "transfer reset", 300);
     expect_passed(output, {"transfer", "reset"});
+}
+
+BOOST_AUTO_TEST_CASE(as_a_client_sends_256_mib_to_a_kernel_echo_server_and_gets_it_back,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
+    const std::string client = sluice::testing::build_dir() + "/perf/sluice-bench-tcp";
+    struct stat info;
+    if (stat(client.c_str(), &info) != 0) {
+        BOOST_TEST_MESSAGE("skipped: " << client << " is not built (configure with -Dbenchmarks=true)");
+        return;
+    }
+    const std::string server =
+        client + " --cores $RIG_SERVER_CPU --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 "
+                 "--connect 198.18.0.2:5001 --mode transfer --mebibytes 256 --retry-for 30 --hold 300 --mbuf-size 8192 "
+                 "-- --no-huge --no-pci -m 512 --vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=1,framesz=8192,blocksz=8192";
+    const command_run run = run_command(
+        "timeout 360 " + sluice::testing::source_dir() + "/tools/rig/udp-netns --server-pins-itself --ready 'ready on' "
+        "--timeout 300 --server '" + server + "' --client 'python3 " + sluice::testing::source_dir() +
+        "/tools/rig/tcp_clients.py serve-echo 198.18.0.2 5001 256'");
+    BOOST_TEST_MESSAGE(run.output);
+    BOOST_CHECK_EQUAL(run.exit_code, 0);
+    BOOST_CHECK_MESSAGE(run.output.find("the pattern, echoed back") != std::string::npos, run.output);
+    BOOST_CHECK_MESSAGE(run.output.find("268435456 echoed back, 0 not as sent: intact") != std::string::npos, run.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,11 @@
   tcp_clients.py reset ADDRESS PORT        one client streams and resets mid-transfer
                                            (SO_LINGER 0), while another streams 16 MiB
                                            through the echo: it must come back intact
+  tcp_clients.py serve-echo ADDRESS PORT MIB
+                                           a kernel echo server for one connection (Sluice
+                                           is the client: sluice-bench-tcp --mode transfer);
+                                           what it received must be MIB MiB of that
+                                           program's pattern (SHA-256 compared)
 
 Prints one summary line; exits 1 with the reason on failure. Every wait is bounded.
 """
@@ -106,7 +111,47 @@ def reset(address, port):
     return f"a reset client beside a 16 MiB transfer: the transfer came back whole ({result['got'][:16]}...)"
 
 
+def pattern_digest(mebibytes):
+    """SHA-256 of sluice-bench-tcp's transfer pattern: 64 KiB block k is the base
+    (bytes 0, 1, ..., 255, 0, ...) from offset k mod 251."""
+    base = bytes(j & 0xFF for j in range((1 << 16) + 251))
+    digest = hashlib.sha256()
+    for k in range(mebibytes * 16):
+        digest.update(base[k % 251:k % 251 + (1 << 16)])
+    return digest.hexdigest()
+
+
+def serve_echo(address, port, mebibytes):
+    listener = socket.create_server((address, port))
+    listener.settimeout(DEADLINE_S)
+    print(f"serve-echo: listening on {address}:{port}", flush=True)
+    connection, peer = listener.accept()
+    connection.settimeout(DEADLINE_S)
+    received, got_hash = 0, hashlib.sha256()
+    while True:
+        chunk = connection.recv(1 << 16)
+        if not chunk:
+            break
+        got_hash.update(chunk)
+        received += len(chunk)
+        connection.sendall(chunk)
+    connection.shutdown(socket.SHUT_WR)
+    connection.close()
+    expected = pattern_digest(mebibytes)
+    got = got_hash.hexdigest()
+    if received == mebibytes << 20 and got == expected:
+        return f"received {received} bytes from {peer[0]}:{peer[1]}, SHA-256 {got}: the pattern, echoed back"
+    return f"FAILED: received {received} of {mebibytes << 20} bytes, SHA-256 {got}, expected {expected}"
+
+
 def main():
+    if len(sys.argv) == 5 and sys.argv[1] == "serve-echo":
+        try:
+            outcome = serve_echo(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        except OSError as error:
+            outcome = f"FAILED: serve-echo: {error}"
+        print(outcome)
+        return 1 if outcome.startswith("FAILED") else 0
     if len(sys.argv) != 4 or sys.argv[1] not in ("concurrent", "reset"):
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
         return 2
