@@ -9,9 +9,12 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include "sluice/net/tcp/connection_table.hh"
+#include "sluice/net/wire/tcp.hh"
 #include "tests/sim/stack_support.hh"
 
 namespace sluice::testing {
@@ -57,7 +60,8 @@ struct tcp_pair {
         std::uint64_t mismatches = 0;
         sim::nanoseconds took{0};
     };
-    transfer_result transfer(std::uint64_t total, sim::nanoseconds limit) {
+    // `each_step` runs once per loop turn (a flood beside the transfer, say).
+    transfer_result transfer(std::uint64_t total, sim::nanoseconds limit, const std::function<void()>& each_step = {}) {
         transfer_result result;
         std::uint64_t sent = 0;
         std::vector<std::byte> chunk(64 * 1024);
@@ -85,10 +89,53 @@ struct tcp_pair {
                 table_b().updated(*server, hosts.now());
             }
             if (client->conn.state() == net::tcp::tcp_state::closed) break;
+            if (each_step) each_step();
             hosts.step();
         }
         result.took = hosts.wire->now() - start;
         return result;
+    }
+};
+
+// SYNs to B:80 from spoofed sources off the link (198.19.x.y, random ports and ISNs), as a
+// flooder on A's side of the wire sends them: A's port transmits them, A's stack never
+// sees them.
+struct syn_flooder {
+    two_hosts& hosts;
+    std::mt19937_64 random{42};
+    std::uint64_t sent = 0;
+
+    void send(unsigned count) {
+        namespace wire = net::wire;
+        std::vector<rte_mbuf*> frames;
+        for (unsigned i = 0; i < count; ++i) {
+            std::array<std::byte, 14 + 20 + 20> bytes{};
+            wire::ethernet_header ethernet{mac_of(2), mac_of(1), std::nullopt, wire::ethertype_ipv4};
+            ethernet.emit(bytes);
+            wire::ipv4_header ip;
+            ip.total_length = 40;
+            ip.protocol = wire::ip_protocol_tcp;
+            ip.source = wire::ipv4_address{0xc6130000u | std::uint32_t(random() & 0xffff)};
+            ip.destination = address("198.18.0.2");
+            ip.emit(std::span(bytes).subspan(14));
+            wire::tcp_header tcp;
+            tcp.source_port = std::uint16_t(1024 + random() % 60000);
+            tcp.destination_port = 80;
+            tcp.sequence = std::uint32_t(random());
+            tcp.flags = wire::tcp_syn;
+            tcp.window = 65535;
+            auto segment = std::span(bytes).subspan(34);
+            tcp.emit(segment);
+            const std::span<const std::byte> whole(segment);
+            const std::span<const std::byte> pieces[] = {whole};
+            wire::store_be16(segment, wire::tcp_header::checksum_offset, wire::tcp_checksum(ip.source, ip.destination, pieces));
+            auto made = net::packet::copy_of(bytes);
+            BOOST_REQUIRE(made.ok());
+            frames.push_back(made->release());
+        }
+        const std::uint16_t taken = hosts.port_a->tx_burst(0, frames.data(), std::uint16_t(frames.size()));
+        for (std::size_t i = taken; i < frames.size(); ++i) rte_pktmbuf_free(frames[i]);
+        sent += taken;
     }
 };
 

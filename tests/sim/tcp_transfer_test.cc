@@ -4,6 +4,12 @@
 #include <boost/test/unit_test.hpp>
 
 #include <chrono>
+#include <cstdlib>
+#include <iomanip>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
 
 #include "tests/sim/tcp_support.hh"
 
@@ -31,6 +37,30 @@ sim::link_profile profile_of(const grid_point& point) {
     profile.jitter = point.jitter;
     profile.rate_bps = 10'000'000'000ull;  // 10 Gbit/s: frames take time on the link
     return profile;
+}
+
+// The goodput table checked in beside this file: virtual-time goodput of each grid point
+// and seed (the wire is seeded, so a figure moves only when the code does). A point more
+// than `tolerance` below its row is a regression in recovery; well above it, the table is
+// stale: SLUICE_UPDATE_TCP_GOODPUT=1 rewrites it from this run.
+constexpr double tolerance = 0.15;
+
+std::string goodput_table_path() {
+    const char* root = std::getenv("SLUICE_SOURCE_ROOT");
+    return std::string(root ? root : ".") + "/tests/sim/tcp_goodput.tsv";
+}
+
+std::map<std::string, double> read_goodput_table() {
+    std::map<std::string, double> rows;
+    std::ifstream in(goodput_table_path());
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const auto tab = line.rfind('\t');
+        if (tab == std::string::npos) continue;
+        rows[line.substr(0, tab)] = std::stod(line.substr(tab + 1));
+    }
+    return rows;
 }
 
 }  // namespace
@@ -83,6 +113,11 @@ BOOST_AUTO_TEST_CASE(every_byte_arrives_once_and_in_order_across_the_fault_grid)
         {"delay 1 ms, jitter 200 us", 0, 0, 0, 1ms, 200us},
         {"everything", 0.03, 0.03, 0.03, 100us, 50us},
     };
+    const std::map<std::string, double> expected = read_goodput_table();
+    const bool update = std::getenv("SLUICE_UPDATE_TCP_GOODPUT") != nullptr;
+    std::ostringstream table;
+    table << "# Virtual-time goodput (Mbit/s) of a 4 MiB transfer per fault grid point and seed, from\n"
+             "# tests/sim/tcp_transfer_test.cc; regenerate with SLUICE_UPDATE_TCP_GOODPUT=1 (10 Gbit/s link).\n";
     for (const grid_point& point : grid) {
         for (std::uint64_t seed : {1u, 2u}) {
             BOOST_TEST_CONTEXT(point.name << ", seed " << seed) {
@@ -94,13 +129,73 @@ BOOST_AUTO_TEST_CASE(every_byte_arrives_once_and_in_order_across_the_fault_grid)
                 BOOST_CHECK_EQUAL(result.received, total);
                 BOOST_CHECK_EQUAL(result.mismatches, 0u);
                 const auto& sent = pair.client->conn.counters();
-                const double took_ms = std::chrono::duration<double, std::milli>(result.took).count();
-                BOOST_TEST_MESSAGE(point.name << " seed " << seed << ": " << total << " bytes in " << took_ms
-                                              << " ms virtual, " << sent.retransmitted_segments << " retransmitted, "
+                const double seconds = std::chrono::duration<double>(result.took).count();
+                const double goodput = double(total) * 8 / seconds / 1e6;
+                const std::string key = std::string(point.name) + "\tseed " + std::to_string(seed);
+                table << key << "\t" << std::fixed << std::setprecision(1) << goodput << "\n";
+                BOOST_TEST_MESSAGE(point.name << " seed " << seed << ": " << goodput << " Mbit/s, "
+                                              << sent.retransmitted_segments << " retransmitted, "
                                               << sent.retransmit_timeouts << " timeouts");
+                const auto row = expected.find(key);
+                if (!update) {
+                    BOOST_REQUIRE_MESSAGE(row != expected.end(), "no row for '" << key << "' in " << goodput_table_path()
+                                                                                << "; regenerate it (SLUICE_UPDATE_TCP_GOODPUT=1)");
+                    BOOST_CHECK_MESSAGE(goodput >= row->second * (1 - tolerance),
+                                        "goodput " << goodput << " Mbit/s, more than " << tolerance * 100
+                                                   << " % below the table's " << row->second);
+                    if (goodput > row->second * (1 + tolerance)) {
+                        BOOST_TEST_MESSAGE("goodput " << goodput << " is well above the table's " << row->second
+                                                      << ": regenerate the table");
+                    }
+                }
             }
         }
     }
+    if (update) std::ofstream(goodput_table_path()) << table.str();
+}
+
+// A SYN flood of 100,000 SYN/s from spoofed sources while a transfer runs: the listener's
+// SYN queue fills, SYN cookies answer the rest and keep no state, the transfer loses
+// nothing, and a new connection from a real client still completes (through a cookie).
+BOOST_AUTO_TEST_CASE(a_syn_flood_leaves_the_transfer_whole_and_new_connections_complete) {
+    two_hosts hosts(profile_of({"clean", 0, 0, 0, 10us, 0us}));
+    tcp_pair pair(hosts);
+    BOOST_REQUIRE(pair.open());
+    syn_flooder flood{hosts};
+    sim::nanoseconds flooded_until = hosts.wire->now();
+    // 100,000 SYN/s: one SYN per 10 us of virtual time, sent in the turn that reaches it.
+    const auto keep_flooding = [&] {
+        const auto due = (hosts.wire->now() - flooded_until) / 10us;
+        if (due > 0) {
+            flood.send(unsigned(std::min<std::int64_t>(due, 256)));
+            flooded_until += due * 10us;
+        }
+    };
+    const std::uint64_t total = 8u << 20;
+    const auto result = pair.transfer(total, 60s, keep_flooding);
+    BOOST_CHECK_EQUAL(result.received, total);
+    BOOST_CHECK_EQUAL(result.mismatches, 0u);
+    auto& table_b = pair.table_b();
+    const double took_ms = std::chrono::duration<double, std::milli>(result.took).count();
+    BOOST_TEST_MESSAGE("flood: " << flood.sent << " SYNs in " << took_ms << " ms; cookies sent "
+                                 << table_b.counters().syn_cookies_sent << ", table " << table_b.size());
+    BOOST_CHECK_GT(flood.sent, 100u);
+    BOOST_CHECK_GT(table_b.counters().syn_cookies_sent, 0u);
+    BOOST_CHECK_LE(table_b.size(), pair.listening->backlog() + 1);  // the SYN queue and the one connection
+    // A real client now: its SYN meets a full SYN queue too, and its cookie brings it in.
+    const net::tcp::four_tuple tuple{address("198.18.0.1"), 40100, address("198.18.0.2"), 80};
+    auto* late = pair.table_a().connect(tuple, hosts.a->tcp_layer().options_for_interface(), hosts.now());
+    BOOST_REQUIRE(late != nullptr);
+    for (int i = 0; i < 1000 && late->conn.state() != net::tcp::tcp_state::established; ++i) {
+        keep_flooding();
+        hosts.step();
+    }
+    BOOST_CHECK(late->conn.state() == net::tcp::tcp_state::established);
+    hosts.run_for(1ms);  // its third segment reaches B
+    BOOST_CHECK_EQUAL(table_b.counters().syn_cookies_accepted, 1u);
+    auto* late_server = table_b.accept(*pair.listening);
+    BOOST_REQUIRE(late_server != nullptr);
+    BOOST_CHECK(late_server->conn.state() == net::tcp::tcp_state::established);
 }
 
 BOOST_AUTO_TEST_CASE(graceful_close_from_both_ends_leaves_nothing_behind) {
