@@ -28,6 +28,15 @@ shard_hook interface::hook() {
                 [this, id](wire::ipv4_address address, ethernet_address mac) { share_neighbour(id, address, mac); });
             own->on_group_membership_changed(
                 [this](wire::ipv4_address group, bool joined) { update_multicast_filter(group, joined); });
+            // Several shards on a port whose table we programmed: an active open picks a
+            // local port whose replies come back here (docs/architecture.md rule 3).
+            const offload_flags offloads = port_.offloads();
+            if (stacks_.size() > 1 && offloads.rss && offloads.rss_table_size != 0) {
+                if (auto table = redirection_table::create(port_.queue_count(), offloads.rss_table_size)) {
+                    own->steer_active_opens(
+                        flow_steering{toeplitz_hasher(symmetric_toeplitz_key()), std::move(*table), id});
+                }
+            }
             // One gratuitous ARP for the interface, from shard 0.
             attachments_[id] = std::make_unique<stack_attachment>(*own, port_, id, s, id == 0);
             return {};

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 
 #include "sluice/core/clock.hh"
@@ -25,6 +26,7 @@
 #include "sluice/net/multicast_groups.hh"
 #include "sluice/net/offload_flags.hh"
 #include "sluice/net/packet.hh"
+#include "sluice/net/rss.hh"
 #include "sluice/net/send_status.hh"
 #include "sluice/net/tcp/tcp_protocol.hh"
 #include "sluice/net/udp.hh"
@@ -49,6 +51,14 @@ struct stack_limits {
 struct link_properties {
     ethernet_address mac;
     offload_flags offloads;
+};
+
+// How the device spreads flows over the shards (docs/architecture.md rule 3), so that an
+// active open picks a local port whose replies come back to the opening shard.
+struct flow_steering {
+    toeplitz_hasher hasher;
+    redirection_table table;
+    unsigned shard = 0;  // this stack's queue
 };
 
 // Every layer's counters in one snapshot (stack::counters()), for reports.
@@ -151,6 +161,11 @@ public:
     }
     void on_neighbour_learned(arp::neighbour_listener listener) { arp_.on_neighbour_learned(std::move(listener)); }
 
+    // Set by the interface when several shards share a port whose RSS table it knows;
+    // null otherwise (one shard, or a device that keeps a table of its own).
+    void steer_active_opens(std::optional<flow_steering> steering) { steering_ = std::move(steering); }
+    const flow_steering* active_open_steering() const noexcept { return steering_ ? &*steering_ : nullptr; }
+
     const interface_config& config() const noexcept { return config_; }
     const stack_limits& limits() const noexcept { return limits_; }
     ethernet_address mac() const noexcept { return link_.mac(); }
@@ -172,6 +187,7 @@ private:
     udp udp_;
     igmp igmp_;
     tcp::tcp_protocol tcp_;
+    std::optional<flow_steering> steering_;
 };
 
 }  // namespace sluice::net

@@ -115,15 +115,36 @@ task<tcp_result<std::unique_ptr<tcp_socket>>> tcp_socket::connect(stack& owner, 
     tcp::connection_table& table = table_of(owner);
     if (table.size() >= table.limits().max_connections) co_return tcp_error::connection_limit;
     const tcp::connection_options chosen = connection_options_for(owner, options);
-    // A free local port (RFC 6056's simple scan, from a start that moves on each call).
+    // A free local port (RFC 6056's simple scan, from a start that moves on each call);
+    // with several shards on an RSS port, one whose replies hash back to this shard.
     static thread_local std::uint16_t next_port = first_ephemeral;
+    const wire::ipv4_address local = owner.config().address.address;
+    const auto available = [&](std::uint16_t port_number) {
+        return table.find(tcp::four_tuple{local, port_number, address, port}) == nullptr;
+    };
+    std::optional<std::uint16_t> chosen_port;
+    if (const flow_steering* steering = owner.active_open_steering()) {
+        active_open open;
+        open.local_addr = local.value;
+        open.remote_addr = address.value;
+        open.remote_port = port;
+        open.range = {first_ephemeral, last_ephemeral};
+        open.start_hint = next_port;
+        chosen_port = choose_local_port_for_shard(steering->hasher, steering->table, steering->shard, open, available);
+    } else {
+        for (unsigned tried = 0; tried <= unsigned(last_ephemeral - first_ephemeral); ++tried) {
+            const std::uint16_t candidate = std::uint16_t(first_ephemeral + (next_port - first_ephemeral + tried) %
+                                                                               (last_ephemeral - first_ephemeral + 1));
+            if (available(candidate)) {
+                chosen_port = candidate;
+                break;
+            }
+        }
+    }
     tcp::connection_entry* entry = nullptr;
-    for (unsigned tried = 0; tried <= unsigned(last_ephemeral - first_ephemeral) && entry == nullptr; ++tried) {
-        const std::uint16_t local_port = next_port;
-        next_port = next_port == last_ephemeral ? first_ephemeral : std::uint16_t(next_port + 1);
-        const tcp::four_tuple tuple{owner.config().address.address, local_port, address, port};
-        if (table.find(tuple) != nullptr) continue;
-        entry = table.connect(tuple, chosen, clock::now());
+    if (chosen_port) {
+        next_port = *chosen_port == last_ephemeral ? first_ephemeral : std::uint16_t(*chosen_port + 1);
+        entry = table.connect(tcp::four_tuple{local, *chosen_port, address, port}, chosen, clock::now());
         if (entry == nullptr) co_return tcp_error::connection_limit;
     }
     if (entry == nullptr) co_return tcp_error::no_local_port;

@@ -302,6 +302,29 @@ BOOST_AUTO_TEST_CASE(closing_a_listener_resumes_its_accept_with_closed) {
     });
 }
 
+// docs/architecture.md rule 3: with several shards on an RSS port, an active open takes a
+// local port whose replies hash (symmetric key, the port's table) back to its own shard.
+BOOST_AUTO_TEST_CASE(active_open_picks_a_local_port_whose_replies_come_back_to_this_shard) {
+    two_stacks hosts;
+    hosts.run([&](net::stack& a, net::stack& b) -> task<void> {
+        auto table = net::redirection_table::create(4, 128);
+        BOOST_REQUIRE(table);
+        const net::toeplitz_hasher hasher(net::symmetric_toeplitz_key());
+        a.steer_active_opens(net::flow_steering{hasher, *table, 3});
+        auto listener = net::tcp_listener::listen(b, 7007);
+        BOOST_REQUIRE(listener);
+        for (int i = 0; i < 4; ++i) {
+            auto connected = co_await net::tcp_socket::connect(a, address_b, 7007, 1s);
+            BOOST_REQUIRE(connected);
+            const auto& tuple = (*connected)->tuple();
+            // The packets coming back: from B:7007 to A:local_port.
+            const std::uint32_t hash =
+                hasher.hash_ipv4_l4(tuple.remote.value, tuple.local.value, tuple.remote_port, tuple.local_port);
+            BOOST_CHECK_EQUAL(net::shard_for_hash(*table, hash), 3u);
+        }
+    });
+}
+
 BOOST_AUTO_TEST_CASE(peer_reset_is_reported_to_the_reader) {
     two_stacks hosts;
     hosts.run([&](net::stack& a, net::stack& b) -> task<void> {
