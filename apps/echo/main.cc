@@ -15,6 +15,8 @@
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +31,7 @@
 #include "sluice/net/interface.hh"
 #include "sluice/net/packet_pool.hh"
 #include "sluice/net/udp_socket.hh"
+#include "sluice/sim/fault_device.hh"
 
 using namespace sluice;
 
@@ -62,6 +65,44 @@ task<void> serve(echo_shard& self) {
             ++self.answered;
         }
     }
+}
+
+// --faults SPEC: the sim wire's faults around the port, the same both ways (these kernels
+// have no netem): loss, reorder, duplicate, corrupt as percentages, delay-us, jitter-us,
+// seed; e.g. reorder=5,duplicate=5,delay-us=200,jitter-us=100.
+result<sim::fault_device_config> parse_faults(std::string_view spec) {
+    sim::fault_device_config config;
+    sim::link_profile profile;
+    const auto fail = [&](std::string_view item) -> result<sim::fault_device_config> {
+        return error{"--faults: '" + std::string(item) +
+                     "' is not NAME=NUMBER with NAME one of loss, reorder, duplicate, corrupt (percent), delay-us, "
+                     "jitter-us, seed; e.g. --faults reorder=5,duplicate=5,delay-us=200,jitter-us=100"};
+    };
+    while (!spec.empty()) {
+        const std::size_t comma = spec.find(',');
+        const std::string_view item = spec.substr(0, comma);
+        spec = comma == std::string_view::npos ? std::string_view{} : spec.substr(comma + 1);
+        const std::size_t equals = item.find('=');
+        if (equals == std::string_view::npos) return fail(item);
+        const std::string name(item.substr(0, equals));
+        const std::string text(item.substr(equals + 1));
+        char* end = nullptr;
+        const double value = std::strtod(text.c_str(), &end);
+        if (text.empty() || end != text.c_str() + text.size() || value < 0) return fail(item);
+        const bool percent = name == "loss" || name == "reorder" || name == "duplicate" || name == "corrupt";
+        if (percent && value > 100) return fail(item);
+        if (name == "loss") profile.loss = value / 100;
+        else if (name == "reorder") profile.reorder = value / 100;
+        else if (name == "duplicate") profile.duplicate = value / 100;
+        else if (name == "corrupt") profile.corrupt = value / 100;
+        else if (name == "delay-us") profile.delay = sim::nanoseconds(std::int64_t(value * 1000));
+        else if (name == "jitter-us") profile.jitter = sim::nanoseconds(std::int64_t(value * 1000));
+        else if (name == "seed") config.seed = std::uint64_t(value);
+        else return fail(item);
+    }
+    config.receive = profile;
+    config.transmit = profile;
+    return config;
 }
 
 std::string report(unsigned shard_id, const net::stack& stack, const echo_shard& server,
@@ -180,6 +221,17 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "239.1.2.3");
+    std::optional<sim::fault_device_config> faults;
+    options.add_option("faults", "SPEC",
+                       "the sim wire's faults around the port, both ways: loss, reorder, duplicate, corrupt (percent), "
+                       "delay-us, jitter-us, seed (e.g. reorder=5,duplicate=5,delay-us=200)",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = parse_faults(text);
+                           if (!parsed) return parsed.failure();
+                           faults = std::move(*parsed);
+                           return {};
+                       },
+                       "reorder=5,duplicate=5,delay-us=200,jitter-us=100");
     options.add_count("udp-port", "UDP port to answer on, and the TCP port to listen on (default 11111, sockperf's)", udp_port, 1, 65535,
                       "11111");
     options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
@@ -192,6 +244,7 @@ int main(int argc, char** argv) {
                       86400, "10");
 
     std::unique_ptr<dpdk::bring_up> dpdk_setup;
+    std::unique_ptr<sim::fault_device> faulty;  // around the port when --faults is given
     std::unique_ptr<net::interface> interface;
     std::vector<echo_shard> servers;
 
@@ -212,7 +265,12 @@ int main(int argc, char** argv) {
         if (!started) return started.failure();
         dpdk_setup = std::move(*started);
         const unsigned shards = unsigned(config.cpus.size());
-        interface = std::make_unique<net::interface>(dpdk_setup->first_port(), interface_config, shards);
+        net::device* port = &dpdk_setup->first_port();
+        if (faults) {
+            faulty = std::make_unique<sim::fault_device>(*port, *faults);
+            port = faulty.get();
+        }
+        interface = std::make_unique<net::interface>(*port, interface_config, shards);
         servers.resize(shards);
         config.shard_hooks.push_back(interface->hook());
         config.shard_hooks.push_back({
@@ -258,6 +316,23 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     servers.clear();
     interface.reset();
+    if (faulty) {
+        sim::fault_device_counters in, out;
+        for (unsigned queue = 0; queue < faulty->queue_count(); ++queue) {
+            const auto& r = faulty->receive_counters(queue);
+            const auto& t = faulty->transmit_counters(queue);
+            in.lost += r.lost, in.reordered += r.reordered, in.duplicated += r.duplicated, in.delayed += r.delayed;
+            out.lost += t.lost, out.reordered += t.reordered, out.duplicated += t.duplicated, out.delayed += t.delayed;
+        }
+        std::printf("sluice-echo: faults: received lost %llu, reordered %llu, duplicated %llu, delayed %llu; sent lost "
+                    "%llu, reordered %llu, duplicated %llu, delayed %llu\n",
+                    static_cast<unsigned long long>(in.lost), static_cast<unsigned long long>(in.reordered),
+                    static_cast<unsigned long long>(in.duplicated), static_cast<unsigned long long>(in.delayed),
+                    static_cast<unsigned long long>(out.lost), static_cast<unsigned long long>(out.reordered),
+                    static_cast<unsigned long long>(out.duplicated), static_cast<unsigned long long>(out.delayed));
+        std::fflush(stdout);
+    }
+    faulty.reset();  // frees the frames it still holds, before the pools go
     dpdk_setup.reset();  // ports closed (net_tap holds a ring of our mbufs until then), pools, EAL
     return exit_code;
 }

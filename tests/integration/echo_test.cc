@@ -84,6 +84,10 @@ BOOST_AUTO_TEST_CASE(gateway_outside_the_prefix_is_refused) {
     expect_one_line_failure("--address 198.18.0.1/30 --gateway 198.19.0.1", "gateway");
 }
 BOOST_AUTO_TEST_CASE(missing_address_names_the_option) { expect_one_line_failure("", "--address"); }
+BOOST_AUTO_TEST_CASE(a_bad_fault_spec_is_one_line_naming_the_option) {
+    expect_one_line_failure("--address 198.18.0.1/30 --faults reorder=five", "--faults");
+    expect_one_line_failure("--address 198.18.0.1/30 --faults jiggle=5", "--faults");
+}
 BOOST_AUTO_TEST_CASE(a_join_that_is_not_a_multicast_group_is_one_line_naming_the_option) {
     expect_one_line_failure("--address 198.18.0.1/30 --join 198.18.0.9", "--join");
     expect_one_line_failure("--address 198.18.0.1/30 --join 224.0.0.251", "--join");  // local control

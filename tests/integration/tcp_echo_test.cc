@@ -31,10 +31,11 @@ boost::test_tools::assertion_result machine_can_run_the_rig(boost::unit_test::te
 
 // sluice-echo in the server namespace (adaptive idle: CI has two cores and the kernel's
 // clients need one); `environment` and `checks` go to tools/rig/tcp-checks.
-std::string run_checks(const std::string& environment, const std::string& checks, unsigned timeout_seconds) {
+std::string run_checks(const std::string& environment, const std::string& checks, unsigned timeout_seconds,
+                       const std::string& echo_options = "") {
     const std::string server =
-        sluice::testing::apps_dir() +
-        "/sluice-echo --cores $RIG_SERVER_CPU --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 "
+        sluice::testing::apps_dir() + "/sluice-echo " + echo_options +
+        " --cores $RIG_SERVER_CPU --idle adaptive --port net_af_packet0 --address 198.18.0.1/30 "
         "--mbuf-size 8192 -- --no-huge --no-pci -m 512 "
         "--vdev=net_af_packet0,iface=$RIG_SERVER_IF,qpairs=1,framesz=8192,blocksz=8192";
     const command_run run = run_command(
@@ -77,6 +78,16 @@ BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_with_five_percent_loss_
                      *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
     const std::string output = run_checks("TCP_CHECKS_MIB=256 TCP_CHECKS_LOSS=5", "transfer reset", 300);
     expect_passed(output, {"transfer", "reset"});
+}
+
+// Reordering, duplication and delay come from the sim fault wrapper around sluice-echo's
+// port (--faults), both ways: the kernel's TCP and Sluice's must both recover.
+BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_through_reordering_duplication_and_delay,
+                     *boost::unit_test::precondition(machine_can_run_the_rig) * boost::unit_test::timeout(400)) {
+    const std::string output = run_checks("TCP_CHECKS_MIB=256", "transfer sockperf", 300,
+                                          "--faults reorder=5,duplicate=5,delay-us=200,jitter-us=100");
+    expect_passed(output, {"transfer", "sockperf"});
+    BOOST_CHECK_MESSAGE(output.find("sluice-echo: faults: received lost 0, reordered ") != std::string::npos, output);
 }
 
 BOOST_AUTO_TEST_CASE(as_a_client_sends_256_mib_to_a_kernel_echo_server_and_gets_it_back,
