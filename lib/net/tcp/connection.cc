@@ -104,7 +104,7 @@ void connection::accept_cookie(segment&& third, seq iss, std::uint16_t peer_mss,
     window_update_ack_ = third.acknowledgment;
     advertised_edge_ = third.sequence + syn_window(options_);
     state_ = tcp_state::established;
-    events_.established = true;
+    established(now);
     last_received_ = now;
     if (!third.payload.empty() || third.has(wire::tcp_fin)) on_segment(std::move(third), now);
 }
@@ -293,6 +293,13 @@ void connection::abort(clock::time_point now) {
     // RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST> from a synchronized (or half-open) state.
     if (state_ != tcp_state::syn_sent && state_ != tcp_state::time_wait) send_reset(send_next_, now);
     finish(connection_error::aborted);
+}
+
+// The handshake is done: the application hears of it, and keepalive (when asked for in
+// the options) starts counting idle time from now.
+void connection::established(clock::time_point now) {
+    events_.established = true;
+    if (options_.keepalive && keepalive_deadline_ == never) keepalive_deadline_ = now + options_.keepalive_idle;
 }
 
 void connection::enter_time_wait(clock::time_point now) {

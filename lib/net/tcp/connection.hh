@@ -224,6 +224,7 @@ private:
     void on_retransmit_timeout(clock::time_point now);
     void on_persist_timeout(clock::time_point now);
     void on_keepalive_timeout(clock::time_point now);
+    void established(clock::time_point now);
     void enter_time_wait(clock::time_point now);
     void finish(connection_error why) noexcept;
     void schedule_ack(bool immediately, clock::time_point now);

@@ -84,7 +84,7 @@ void connection::syn_sent_arrives(segment&& incoming, clock::time_point now) {
     if (has_ack) {
         acknowledge_new_data(incoming.acknowledgment, now);
         state_ = tcp_state::established;
-        events_.established = true;
+        established(now);
         // RFC 7323 2.2: the window of a SYN is never scaled; this one we take whole.
         send_window_ = incoming.window;
         max_send_window_ = std::max(max_send_window_, send_window_);
@@ -167,7 +167,7 @@ bool connection::check_ack(const segment& incoming, clock::time_point now) {
             return true;
         }
         state_ = tcp_state::established;
-        events_.established = true;
+        established(now);
         send_window_ = std::uint32_t(incoming.window) << send_shift_;
         max_send_window_ = std::max(max_send_window_, send_window_);
         window_update_sequence_ = incoming.sequence;

@@ -37,6 +37,15 @@ BOOST_AUTO_TEST_CASE(probes_after_idle_and_times_out_when_unanswered) {
     BOOST_CHECK(tcp->error() == connection_error::timed_out);
 }
 
+BOOST_AUTO_TEST_CASE(keepalive_in_the_options_starts_at_establishment) {
+    options.keepalive = true;
+    options.keepalive_idle = 5s;
+    make_established();
+    BOOST_CHECK(tcp->next_deadline() == now + 5s);
+    advance(5s);
+    expect_sent({.flags = ack, .sequence = our_next - 1, .length = 0});
+}
+
 BOOST_AUTO_TEST_CASE(an_answer_resets_the_idle_time) {
     options.keepalive_idle = 10s;
     options.keepalive_interval = 1s;
