@@ -54,6 +54,7 @@ struct settings {
     net::wire::ipv4_address peer;
     std::uint16_t peer_port = 0;
     unsigned message_size = 64, seconds = 10, mebibytes = 256, retry_for = 0, hold = 0;
+    bool verbose = false;
 };
 
 double micros(std::int64_t nanoseconds) { return double(nanoseconds) / 1000.0; }
@@ -132,6 +133,28 @@ task<void> drain(net::tcp_socket& socket, bool check, std::uint64_t& received, s
     done = true;
 }
 
+// --verbose: the connection's state once a second, for a run that stalls.
+task<void> report_state(net::tcp_socket& socket, const bool& stop) {
+    while (!stop) {
+        co_await sleep_for(std::chrono::seconds(1));
+        const net::tcp::connection* c = socket.connection();
+        if (c == nullptr) co_return;
+        const auto& n = c->counters();
+        std::printf("sluice-bench-tcp: state %s una %u nxt %u snd_wnd %u cwnd %u rcv_nxt %u readable %zu queued %zu; "
+                    "segments in %llu out %llu, retransmitted %llu (%llu timeouts), out of window %llu, challenge acks "
+                    "%llu (%llu limited), zero-window probes %llu, dup acks %llu\n",
+                    std::string(net::tcp::to_string(c->state())).c_str(), c->send_unacknowledged().value,
+                    c->send_next().value, c->send_window(), c->congestion_window(), c->receive_next().value,
+                    c->readable(), c->unsent_or_unacknowledged(), static_cast<unsigned long long>(n.segments_received),
+                    static_cast<unsigned long long>(n.segments_sent),
+                    static_cast<unsigned long long>(n.retransmitted_segments),
+                    static_cast<unsigned long long>(n.retransmit_timeouts), static_cast<unsigned long long>(n.out_of_window),
+                    static_cast<unsigned long long>(n.challenge_acks), static_cast<unsigned long long>(n.challenge_acks_limited),
+                    static_cast<unsigned long long>(n.zero_window_probes), static_cast<unsigned long long>(n.duplicate_acks));
+        std::fflush(stdout);
+    }
+}
+
 task<int> stream_or_transfer(net::tcp_socket& socket, const settings& run) {
     const bool transfer = run.mode == "transfer";
     std::uint64_t received = 0, mismatched = 0, written = 0;
@@ -200,6 +223,14 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "198.18.0.2/24");
+    options.add_option("mtu", "BYTES", "IP MTU of the link (default 1500)",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = net::parse_mtu_option(text);
+                           if (!parsed) return parsed.failure();
+                           interface_config.mtu = *parsed;
+                           return {};
+                       },
+                       "9000");
     options.add_option("connect", "A.B.C.D:PORT", "the server to connect to",
                        [&](std::string_view text) -> result<void> {
                            const auto colon = text.rfind(':');
@@ -234,6 +265,7 @@ int main(int argc, char** argv) {
     options.add_count("hold", "seconds to stay up after the run, until SIGINT or SIGTERM (a rig stops it; default 0)",
                       run.hold, 0, 3600, "0");
     options.add_count("mbufs", "mbufs in the pool (default 8191)", mbufs, 512, 4'000'000, "8191");
+    options.add_flag("verbose", "print the connection's state once a second", run.verbose);
     options.add_count("mbuf-size", "bytes of frame each mbuf holds (default 2048)", mbuf_size, 256, 65535 - 128, "2048");
 
     std::unique_ptr<dpdk::bring_up> dpdk_setup;
@@ -269,8 +301,11 @@ int main(int argc, char** argv) {
             co_return 1;
         }
         auto socket = std::move(*opened);
+        bool reported = false;
+        if (run.verbose) spawn(report_state(*socket, reported));
         const int status = run.mode == "ping-pong" ? co_await ping_pong(*socket, run)
                                                    : co_await stream_or_transfer(*socket, run);
+        reported = true;
         socket->close();
         co_await sleep_for(std::chrono::milliseconds(50));  // the FIN leaves before the shard stops
         const net::stack_counters counters = interface->local().counters();

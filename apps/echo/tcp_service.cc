@@ -48,6 +48,13 @@ task<void> tcp_service::accept_loop() {
 
 task<void> tcp_service::serve(std::unique_ptr<net::tcp_socket> socket) {
     if (stopping_) co_return;
+    // Listed while this task lives: also when the shard stops and destroys the task
+    // suspended, the entry goes before the socket does (locals die before parameters).
+    struct listed {
+        std::vector<net::tcp_socket*>& open;
+        net::tcp_socket* socket;
+        ~listed() { open.erase(std::find(open.begin(), open.end(), socket)); }
+    } registration{open_, socket.get()};
     open_.push_back(socket.get());
     enum class framing { unknown, sockperf, plain } mode = framing::unknown;
     net::buffer pending;                   // sockperf: bytes of messages not yet complete
@@ -109,7 +116,6 @@ task<void> tcp_service::serve(std::unique_ptr<net::tcp_socket> socket) {
     }
     if (failed) ++counters_.reset;
     ++counters_.closed;
-    open_.erase(std::find(open_.begin(), open_.end(), socket.get()));
     if (failed) {
         socket->abort();
     } else {

@@ -291,7 +291,7 @@ void connection::close(clock::time_point now) {
 void connection::abort(clock::time_point now) {
     if (state_ == tcp_state::closed) return;
     // RFC 9293 3.10.5: <SEQ=SND.NXT><CTL=RST> from a synchronized (or half-open) state.
-    if (state_ != tcp_state::syn_sent && state_ != tcp_state::time_wait) send_reset(send_next_, now);
+    if (state_ != tcp_state::syn_sent && state_ != tcp_state::time_wait) send_reset(send_max_, now);
     finish(connection_error::aborted);
 }
 

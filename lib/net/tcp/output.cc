@@ -132,9 +132,13 @@ void connection::send_syn(clock::time_point now) {
     emit(std::move(out), now);
 }
 
+// A segment without data carries the highest sequence number sent (SND.MAX), not the
+// SND.NXT a timeout rewound: the peer may already hold everything up to SND.MAX, and an
+// ACK numbered below its RCV.NXT would fail its acceptability test and go unread — two
+// stacks rewound at once would then answer each other's ACKs for ever (RFC 9293 3.10.7.4).
 void connection::send_ack(clock::time_point now) {
     outgoing_segment out;
-    out.sequence = send_next_;
+    out.sequence = send_max_;
     out.flags = wire::tcp_ack;
     emit(std::move(out), now);
 }

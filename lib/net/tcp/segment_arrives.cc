@@ -40,12 +40,14 @@ void connection::on_segment(segment&& incoming, clock::time_point now) {
     if (timestamps_on_ && incoming.options.timestamps && !incoming.has(wire::tcp_rst) &&
         std::int32_t(incoming.options.timestamps->value - recent_timestamp_) < 0) {
         ++counters_.paws_rejected;
-        send_ack(now);
+        challenge_ack(now);  // RFC 7323 5.3 R1: an ACK, rate limited like the others
         return;
     }
     if (!sequence_acceptable(incoming)) {
         ++counters_.out_of_window;
-        if (!incoming.has(wire::tcp_rst)) send_ack(now);
+        // Answered with an ACK (RFC 9293 3.10.7.4), rate limited as challenge ACKs are, so
+        // no pair of stacks can trade such ACKs at line rate.
+        if (!incoming.has(wire::tcp_rst)) challenge_ack(now);
         return;
     }
     // RFC 7323 4.3 (2): remember the newest timestamp of a segment that covers the
@@ -256,7 +258,7 @@ void connection::process_text(segment& incoming, clock::time_point now) {
     if (application_closed_) {
         // Nobody will read it: RFC 9293 3.10.4 lets a closed socket answer data with RST
         // (as RFC 1122 4.2.2.13 describes), so the peer learns at once.
-        send_reset(send_next_, now);
+        send_reset(send_max_, now);
         finish(connection_error::aborted);
         return;
     }

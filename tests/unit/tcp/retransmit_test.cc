@@ -67,6 +67,20 @@ BOOST_AUTO_TEST_CASE(a_retransmitted_segment_gives_no_rtt_sample) {
     BOOST_CHECK_EQUAL(tcp->rtt().back_offs(), 0u);           // progress clears the back-off
 }
 
+// After a timeout rewinds SND.NXT, an ACK still carries the highest number sent: the peer
+// may hold all of it, and an ACK below its RCV.NXT would be unacceptable there (two
+// rewound stacks would trade such ACKs for ever, neither reading the other's).
+BOOST_AUTO_TEST_CASE(acks_after_a_timeout_carry_the_highest_sequence_sent) {
+    options.delayed_ack = false;
+    make_established();
+    write(3 * 1460);
+    sink.sent.clear();
+    advance(tcp->rtt().rto());
+    expect_sent({.flags = ack, .sequence = seq(our_iss + 1), .length = 1460});  // the go-back
+    send_data(10);
+    expect_sent({.flags = ack, .sequence = seq(our_iss + 1 + 3 * 1460), .acknowledgment = peer_next});
+}
+
 BOOST_AUTO_TEST_CASE(gives_up_after_the_retry_limit) {
     options.data_retries = 3;
     make_established();
