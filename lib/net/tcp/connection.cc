@@ -183,6 +183,12 @@ void connection::on_keepalive_timeout(clock::time_point now) {
         keepalive_deadline_ = never;
         return;
     }
+    // Data in flight has the retransmission timer watching the peer (and before our SYN
+    // is acknowledged there is no SND.UNA - 1 to probe with): look again an interval later.
+    if (!syn_acknowledged_ || send_unacknowledged_ != send_max_) {
+        keepalive_deadline_ = now + options_.keepalive_interval;
+        return;
+    }
     if (keepalive_sent_ >= options_.keepalive_probes) return finish(connection_error::timed_out);
     ++keepalive_sent_;
     ++counters_.keepalive_probes;

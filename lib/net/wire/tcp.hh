@@ -72,8 +72,10 @@ struct tcp_options {
     static tcp_options parse(std::span<const std::byte> option_bytes) noexcept;
 
     // Bytes emit() writes: each present option, NOP-aligned as the usual SYN layouts are,
-    // padded to a multiple of 4. At most max_length: the caller sends no more SACK blocks
-    // than fit beside timestamps (3 with them, 4 without).
+    // padded to a multiple of 4. At most max_length when the caller keeps to the shapes a
+    // connection sends: SYN options (MSS, window scale, SACK-permitted, timestamps) or
+    // SACK blocks, never both, and no more blocks than fit beside timestamps (3 with
+    // them, 4 without). Four blocks with SYN options beside them would need 44 bytes.
     std::size_t length() const noexcept;
     // Writes length() bytes at the front of `out` and returns that count.
     std::size_t emit(std::span<std::byte> out) const noexcept;
