@@ -82,6 +82,9 @@ void connection::syn_sent_arrives(segment&& incoming, clock::time_point now) {
     if (!incoming.has(wire::tcp_syn)) return;
     initial_receive_ = incoming.sequence;
     received_ = receive_buffer(incoming.sequence + 1, options_.receive);
+    // Our SYN's window was counted from no RCV.NXT (there was none yet): count it from
+    // the one we now have, so the edge we advertise is ours to keep (never shrunk).
+    advertised_edge_ = received_.next() + connection::syn_window(options_);
     take_syn_options(incoming);
     if (has_ack) {
         acknowledge_new_data(incoming.acknowledgment, now);

@@ -126,6 +126,31 @@ BOOST_AUTO_TEST_CASE(retransmits_syn_with_backoff_then_times_out) {
     BOOST_CHECK(tcp->error() == connection_error::timed_out);
 }
 
+// The window our SYN offered counts from the peer's ISN once we know it, whatever that
+// ISN is: here one half the sequence space away from 0, where a window counted from 0
+// would look far ahead (or behind) of RCV.NXT.
+BOOST_AUTO_TEST_CASE(the_first_window_we_advertise_counts_from_the_peer_isn) {
+    options.window_scale = options.sack = options.timestamps = false;
+    options.receive.capacity = 20000;
+    options.delayed_ack = false;
+    make(options);
+    tcp->open(seq(our_iss), now);
+    expect_sent({.flags = syn, .window = 20000});
+    for (const std::uint32_t isn : {0xf0000000u, 0x70000000u}) {
+        make(options);
+        sink.sent.clear();
+        tcp->open(seq(our_iss), now);
+        sink.sent.clear();
+        segment synack = peer(syn | ack);
+        synack.sequence = seq(isn);
+        synack.acknowledgment = seq(our_iss + 1);
+        synack.options.mss = 1460;
+        send(std::move(synack));
+        const auto got = expect_sent({.flags = ack, .acknowledgment = seq(isn + 1)});
+        BOOST_CHECK_EQUAL(got.window, 20000);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(data_written_before_the_handshake_leaves_after_it) {
     options.window_scale = options.sack = options.timestamps = false;
     make(options);
