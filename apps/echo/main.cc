@@ -41,6 +41,7 @@ namespace {
 struct echo_shard {
     std::unique_ptr<net::udp_socket> socket;
     std::unique_ptr<echo::tcp_service> tcp;
+    std::unique_ptr<echo::tcp_service> discard;  // --discard-port
     std::vector<std::byte> scratch = std::vector<std::byte>(65536);
     std::uint64_t answered = 0;
     std::uint64_t ignored = 0;  // sockperf messages that ask for no pong
@@ -234,6 +235,9 @@ int main(int argc, char** argv) {
                        "reorder=5,duplicate=5,delay-us=200,jitter-us=100");
     options.add_count("udp-port", "UDP port to answer on, and the TCP port to listen on (default 11111, sockperf's)", udp_port, 1, 65535,
                       "11111");
+    unsigned discard_port = 0;
+    options.add_count("discard-port", "also a TCP discard service (RFC 863: reads, never answers) on this port, "
+                      "for one-way goodput (default: none)", discard_port, 1, 65535, "9");
     options.add_count("descriptors", "rx and tx descriptors per queue (default 1024)", descriptors, 32, 16384, "1024");
     options.add_count("mbufs", "mbufs in each shard's pool (default 8191)", mbufs, 512, 4'000'000, "8191");
     options.add_count("mbuf-size",
@@ -287,11 +291,19 @@ int main(int argc, char** argv) {
                 auto tcp = echo::tcp_service::start(interface->local(), std::uint16_t(udp_port));
                 if (!tcp) return tcp.failure();
                 servers[s.id()].tcp = std::move(*tcp);
+                if (discard_port != 0) {
+                    if (discard_port == udp_port) return error{"--discard-port must differ from --udp-port"};
+                    auto discard = echo::tcp_service::start(interface->local(), std::uint16_t(discard_port), true);
+                    if (!discard) return discard.failure();
+                    servers[s.id()].discard = std::move(*discard);
+                }
                 return {};
             },
             [&](shard& s) {
                 std::fputs(report(s.id(), interface->local(), servers[s.id()], *interface).c_str(), stdout);
                 std::fputs(servers[s.id()].tcp->report(s.id()).c_str(), stdout);
+                if (servers[s.id()].discard) std::fputs(servers[s.id()].discard->report(s.id()).c_str(), stdout);
+                servers[s.id()].discard.reset();
                 servers[s.id()].tcp.reset();
                 servers[s.id()].socket.reset();
             },

@@ -21,10 +21,10 @@ std::uint32_t message_length(std::span<const std::byte, sockperf_header_length> 
 
 }  // namespace
 
-result<std::unique_ptr<tcp_service>> tcp_service::start(net::stack& host, std::uint16_t port) {
+result<std::unique_ptr<tcp_service>> tcp_service::start(net::stack& host, std::uint16_t port, bool discard) {
     auto listener = net::tcp_listener::listen(host, port, 1024);
     if (!listener) return listener.failure();
-    std::unique_ptr<tcp_service> service(new tcp_service(std::move(*listener)));
+    std::unique_ptr<tcp_service> service(new tcp_service(std::move(*listener), discard));
     spawn(service->accept_loop());
     return service;
 }
@@ -68,6 +68,10 @@ task<void> tcp_service::serve(std::unique_ptr<net::tcp_socket> socket) {
             break;
         }
         if (got->empty()) break;  // the client closed its side
+        if (discard_) {
+            counters_.bytes_discarded += got->size();
+            continue;
+        }
         if (mode == framing::unknown) {
             // sockperf writes each message whole; a first read shorter than its header, or
             // whose header is not sockperf's, is a plain client (nc, a test).
@@ -128,7 +132,8 @@ std::string tcp_service::report(unsigned shard_id) const {
            ", closed " + std::to_string(counters_.closed) + " (" + std::to_string(counters_.reset) +
            " reset or failed), pongs " + std::to_string(counters_.pongs) + ", ignored " +
            std::to_string(counters_.messages_ignored) + ", bytes echoed " + std::to_string(counters_.bytes_echoed) +
-           ", malformed " + std::to_string(counters_.malformed) + "\n";
+           ", malformed " + std::to_string(counters_.malformed) +
+           (discard_ ? ", bytes discarded " + std::to_string(counters_.bytes_discarded) : std::string()) + "\n";
 }
 
 }  // namespace sluice::echo

@@ -21,6 +21,7 @@ struct tcp_service_counters {
     std::uint64_t closed = 0;          // connections that ended (any way)
     std::uint64_t reset = 0;           // of those, by the peer's RST or a timeout
     std::uint64_t bytes_echoed = 0;    // plain echo
+    std::uint64_t bytes_discarded = 0; // discard service
     std::uint64_t pongs = 0;           // sockperf messages answered
     std::uint64_t messages_ignored = 0;  // sockperf messages that asked for no pong
     std::uint64_t malformed = 0;       // sockperf streams with an impossible length: closed
@@ -29,7 +30,8 @@ struct tcp_service_counters {
 class tcp_service {
 public:
     // Listens on `port` of `host` (the calling shard's stack) and serves until stop().
-    static result<std::unique_ptr<tcp_service>> start(net::stack& host, std::uint16_t port);
+    // `discard`: read everything and answer nothing (RFC 863), for one-way goodput.
+    static result<std::unique_ptr<tcp_service>> start(net::stack& host, std::uint16_t port, bool discard = false);
     tcp_service(const tcp_service&) = delete;
     tcp_service& operator=(const tcp_service&) = delete;
     ~tcp_service();
@@ -41,12 +43,14 @@ public:
     std::string report(unsigned shard_id) const;
 
 private:
-    explicit tcp_service(std::unique_ptr<net::tcp_listener> listener) : listener_(std::move(listener)) {}
+    tcp_service(std::unique_ptr<net::tcp_listener> listener, bool discard)
+        : listener_(std::move(listener)), discard_(discard) {}
     task<void> accept_loop();
     task<void> serve(std::unique_ptr<net::tcp_socket> socket);
 
     std::unique_ptr<net::tcp_listener> listener_;
     std::vector<net::tcp_socket*> open_;  // connections being served, for stop()
+    bool discard_ = false;
     bool stopping_ = false;
     tcp_service_counters counters_;
 };
