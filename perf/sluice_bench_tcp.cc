@@ -28,6 +28,7 @@
 #include "sluice/dpdk/bring_up.hh"
 #include "sluice/metrics/hdr_histogram.hh"
 #include "sluice/net/interface.hh"
+#include "sluice/net/interface_options.hh"
 #include "sluice/net/tcp_socket.hh"
 
 using namespace sluice;
@@ -202,35 +203,12 @@ task<int> stream_or_transfer(net::tcp_socket& socket, const settings& run) {
 int main(int argc, char** argv) {
     app program("sluice-bench-tcp", "a TCP client on Sluice: sockperf-style ping-pong, a stream, or a checked transfer");
     settings run;
-    std::string port_name;
-    net::interface_config interface_config;
-    bool have_address = false, have_peer = false;
+    net::interface_options interface_options;
+    const net::interface_config& interface_config = interface_options.config;
+    bool have_peer = false;
     unsigned mbufs = 8191, mbuf_size = 2048;
     auto& options = program.options();
-    options.add_option("port", "NAME", "the DPDK port, as EAL names it (e.g. net_memif0)",
-                       [&](std::string_view text) -> result<void> {
-                           if (text.empty()) return error{"--port is empty; write e.g. --port net_memif0"};
-                           port_name = std::string(text);
-                           return {};
-                       },
-                       "net_memif0");
-    options.add_option("address", "A.B.C.D/N", "this interface's IPv4 address and prefix length",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_address_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.address = *parsed;
-                           have_address = true;
-                           return {};
-                       },
-                       "198.18.0.2/24");
-    options.add_option("mtu", "BYTES", "IP MTU of the link (default 1500)",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_mtu_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.mtu = *parsed;
-                           return {};
-                       },
-                       "9000");
+    net::add_interface_options(options, interface_options, "net_memif0", "198.18.0.2/24");
     options.add_option("connect", "A.B.C.D:PORT", "the server to connect to",
                        [&](std::string_view text) -> result<void> {
                            const auto colon = text.rfind(':');
@@ -271,16 +249,16 @@ int main(int argc, char** argv) {
     std::unique_ptr<dpdk::bring_up> dpdk_setup;
     std::unique_ptr<net::interface> interface;
     program.on_prepare([&](runtime_config& config) -> result<void> {
-        if (port_name.empty()) return error{"no port given; add --port NAME (e.g. --port net_memif0)"};
-        if (!have_address) return error{"no address given; add --address A.B.C.D/N (e.g. --address 198.18.0.2/24)"};
+        if (auto given = net::check_interface_options(interface_options, "net_memif0", "198.18.0.2/24"); !given) {
+            return given.failure();
+        }
         if (!have_peer) return error{"no server given; add --connect A.B.C.D:PORT (e.g. --connect 198.18.0.1:11111)"};
         if (config.cpus.size() != 1) return error{"sluice-bench-tcp runs one shard; give one core with --cores"};
-        if (auto valid = interface_config.validate(); !valid) return valid.failure();
         dpdk::bring_up_options setup;
         setup.program = "sluice-bench-tcp";
         setup.pool_prefix = "sluice_bench_tcp_";
         setup.eal_args = options.rest();
-        setup.port_names = {port_name};
+        setup.port_names = {interface_options.port_name};
         setup.pool_shape.count = mbufs;
         setup.pool_shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
         auto started = dpdk::bring_up::start(setup, config);

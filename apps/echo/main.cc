@@ -29,6 +29,7 @@
 #include "sluice/core/submit_to.hh"
 #include "sluice/dpdk/bring_up.hh"
 #include "sluice/net/interface.hh"
+#include "sluice/net/interface_options.hh"
 #include "sluice/net/packet_pool.hh"
 #include "sluice/net/udp_socket.hh"
 #include "sluice/sim/fault_device.hh"
@@ -163,52 +164,12 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
 
 int main(int argc, char** argv) {
     app program("sluice-echo", "UDP and TCP echo server on DPDK; answers sockperf ping-pong and under-load (UDP and --tcp) as its server");
-    std::string port_name;
-    net::interface_config interface_config;
-    bool have_address = false;
+    net::interface_options interface_options;
+    const net::interface_config& interface_config = interface_options.config;
     std::vector<net::wire::ipv4_address> groups;
     unsigned udp_port = 11111, descriptors = 1024, mbufs = 8191, mbuf_size = 2048, duration_seconds = 0;
     auto& options = program.options();
-    options.add_option("port", "NAME", "the DPDK port to serve on, as EAL names it (e.g. net_af_packet0)",
-                       [&](std::string_view text) -> result<void> {
-                           if (text.empty()) return error{"--port is empty; write e.g. --port net_af_packet0"};
-                           port_name = std::string(text);
-                           return {};
-                       },
-                       "net_af_packet0");
-    options.add_option("address", "A.B.C.D/N", "the interface's IPv4 address and prefix length",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_address_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.address = *parsed;
-                           have_address = true;
-                           return {};
-                       },
-                       "198.18.0.1/30");
-    options.add_option("gateway", "A.B.C.D", "next hop for destinations outside the prefix",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_gateway_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.gateway = *parsed;
-                           return {};
-                       },
-                       "198.18.0.2");
-    options.add_option("mtu", "BYTES", "IP MTU of the link (default 1500)",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_mtu_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.mtu = *parsed;
-                           return {};
-                       },
-                       "1500");
-    options.add_option("mac", "XX:XX:XX:XX:XX:XX", "MAC address to use (default: the port's own)",
-                       [&](std::string_view text) -> result<void> {
-                           auto parsed = net::parse_mac_option(text);
-                           if (!parsed) return parsed.failure();
-                           interface_config.mac = *parsed;
-                           return {};
-                       },
-                       "02:00:00:00:00:01");
+    net::add_interface_options(options, interface_options, "net_af_packet0", "198.18.0.1/30");
     options.add_option("join", "GROUP",
                        "join this IPv4 multicast group on the UDP port and answer its datagrams (repeatable)",
                        [&](std::string_view text) -> result<void> {
@@ -253,14 +214,14 @@ int main(int argc, char** argv) {
     std::vector<echo_shard> servers;
 
     program.on_prepare([&](runtime_config& config) -> result<void> {
-        if (port_name.empty()) return error{"no port given; add --port NAME (e.g. --port net_af_packet0)"};
-        if (!have_address) return error{"no address given; add --address A.B.C.D/N (e.g. --address 198.18.0.1/30)"};
-        if (auto valid = interface_config.validate(); !valid) return valid.failure();
+        if (auto given = net::check_interface_options(interface_options, "net_af_packet0", "198.18.0.1/30"); !given) {
+            return given.failure();
+        }
         dpdk::bring_up_options setup;
         setup.program = "sluice-echo";
         setup.pool_prefix = "sluice_echo_";
         setup.eal_args = options.rest();
-        setup.port_names = {port_name};
+        setup.port_names = {interface_options.port_name};
         setup.pool_shape.count = mbufs;
         setup.pool_shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
         setup.pool_options_hint = "--mbufs sets the count, --mbuf-size the size";
