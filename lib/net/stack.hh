@@ -123,6 +123,7 @@ public:
     udp& udp_layer() noexcept { return udp_; }
     igmp& igmp_layer() noexcept { return igmp_; }
     tcp::tcp_protocol& tcp_layer() noexcept { return tcp_; }
+    const tcp::tcp_protocol& tcp_layer() const noexcept { return tcp_; }
 
     // TCP's timers (retransmission, delayed ACK, persist, keepalive, TIME-WAIT), all in one
     // deadline: the loop runs tcp_timers() when it comes (stack_attachment does).

@@ -33,7 +33,7 @@ tcp::connection_options connection_options_for(const stack& owner, const tcp_soc
     chosen.congestion = options.congestion;
     chosen.rto.minimum = options.minimum_rto;
     chosen.delayed_ack = options.delayed_ack;
-    return const_cast<stack&>(owner).tcp_layer().options_for_interface(chosen);
+    return owner.tcp_layer().options_for_interface(chosen);
 }
 
 namespace {
