@@ -20,27 +20,8 @@ buffer::buffer(const buffer& other) : inline_{} {
     }
 }
 
-buffer::buffer(buffer&& other) noexcept : inline_{} { *this = std::move(other); }
-
 buffer& buffer::operator=(const buffer& other) {
     if (this != &other) *this = buffer(other);
-    return *this;
-}
-
-buffer& buffer::operator=(buffer&& other) noexcept {
-    if (this == &other) return *this;
-    drop_all();
-    if (other.on_heap_) {
-        heap_ = other.heap_;
-        on_heap_ = true;
-    } else {
-        std::copy_n(other.inline_, other.count_, inline_);
-    }
-    count_ = other.count_;
-    size_ = other.size_;
-    other.on_heap_ = false;
-    other.count_ = 0;
-    other.size_ = 0;
     return *this;
 }
 

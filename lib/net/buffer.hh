@@ -59,9 +59,17 @@ public:
 
     buffer() noexcept : inline_{} {}
     buffer(const buffer& other);  // one more reference per fragment
-    buffer(buffer&& other) noexcept;
+    // Moves are on every segment's path (packet to segment to receive buffer to reader):
+    // inline, and the fragments are taken over as they lie, whichever union member holds them.
+    buffer(buffer&& other) noexcept { take(other); }
     buffer& operator=(const buffer& other);
-    buffer& operator=(buffer&& other) noexcept;
+    buffer& operator=(buffer&& other) noexcept {
+        if (this != &other) {
+            if (count_ != 0 || on_heap_) drop_all();
+            take(other);
+        }
+        return *this;
+    }
     ~buffer() {
         if (count_ != 0 || on_heap_) drop_all();
     }
@@ -104,6 +112,20 @@ private:
     void push_back(const fragment& piece);
     void reserve(std::size_t count);
     void drop_all() noexcept;
+    // Takes other's fragments (this holds none); other is left empty.
+    void take(buffer& other) noexcept {
+        if (other.on_heap_) {
+            heap_ = other.heap_;
+        } else {
+            for (std::uint32_t i = 0; i < other.count_; ++i) inline_[i] = other.inline_[i];
+        }
+        on_heap_ = other.on_heap_;
+        count_ = other.count_;
+        size_ = other.size_;
+        other.on_heap_ = false;
+        other.count_ = 0;
+        other.size_ = 0;
+    }
     std::optional<std::span<const std::byte>> contiguous_slow(std::size_t offset, std::size_t n) const noexcept;
 
     struct heap_items {

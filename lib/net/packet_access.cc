@@ -6,6 +6,7 @@
 #include <rte_mbuf_dyn.h>
 
 #include "sluice/net/device_timestamp.hh"
+#include "sluice/net/packet_checksum.hh"
 
 #include <algorithm>
 #include <cstdint>
@@ -126,6 +127,12 @@ std::size_t packet::spans(std::size_t offset, std::span<std::span<const std::byt
         if (seg->data_len > at) out[written++] = std::span<const std::byte>(bytes(seg) + at, seg->data_len - at);
     }
     return written;
+}
+
+void add_to_checksum(wire::internet_checksum& sum, const packet& bytes) noexcept {
+    for (const rte_mbuf* segment = bytes.mbuf(); segment != nullptr; segment = segment->next) {
+        sum.add(std::span<const std::byte>(rte_pktmbuf_mtod(segment, const std::byte*), segment->data_len));
+    }
 }
 
 // --- offloads ---------------------------------------------------------------------------

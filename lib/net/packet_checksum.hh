@@ -4,7 +4,6 @@
 // 3.1). Any thread that may read the packet.
 #pragma once
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -15,17 +14,8 @@
 
 namespace sluice::net {
 
-inline void add_to_checksum(wire::internet_checksum& sum, const packet& bytes) noexcept {
-    std::array<std::span<const std::byte>, 16> pieces;
-    for (std::size_t offset = 0; offset < bytes.length();) {
-        const std::size_t count = bytes.spans(offset, pieces);
-        if (count == 0) break;
-        for (std::size_t i = 0; i < count; ++i) {
-            sum.add(pieces[i]);
-            offset += pieces[i].size();
-        }
-    }
-}
+// Walks the segments in place (packet_access.cc): no array of views to fill first.
+void add_to_checksum(wire::internet_checksum& sum, const packet& bytes) noexcept;
 
 // The checksum of a whole message that may span segments (0 when an intact one is summed).
 inline std::uint16_t internet_checksum_of(const packet& message) noexcept {

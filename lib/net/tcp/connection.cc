@@ -110,8 +110,10 @@ void connection::accept_cookie(segment&& third, seq iss, std::uint16_t peer_mss,
 }
 
 clock::time_point connection::next_deadline() const noexcept {
-    return std::min({retransmit_deadline_, delayed_ack_deadline_, persist_deadline_, keepalive_deadline_,
-                     time_wait_deadline_});
+    // Pairwise, not std::min over an initializer_list: this runs after every segment.
+    const clock::time_point sending = std::min(retransmit_deadline_, persist_deadline_);
+    const clock::time_point waiting = std::min(delayed_ack_deadline_, std::min(keepalive_deadline_, time_wait_deadline_));
+    return std::min(sending, waiting);
 }
 
 void connection::on_timer(clock::time_point now) {

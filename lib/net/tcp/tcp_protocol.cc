@@ -23,13 +23,10 @@ connection_options tcp_protocol::options_for_interface(connection_options base) 
 
 void tcp_protocol::receive(const wire::ipv4_header& header, packet&& segment_bytes, clock::time_point now) {
     const std::size_t length = segment_bytes.length();
-    auto fixed = segment_bytes.linearize(std::min(length, wire::tcp_header::min_length));
-    if (!fixed) return dropped_.count(wire::drop_reason::tcp_truncated);
-    if (fixed->size() < wire::tcp_header::min_length) return dropped_.count(wire::drop_reason::tcp_truncated);
-    // The data offset (byte 12's high nibble) says how much to pull together: the options
-    // lie within the 60 bytes a header may have. parse() checks it against the length.
-    const std::size_t header_length = std::size_t(std::to_integer<unsigned>((*fixed)[12]) >> 4) * 4;
-    auto whole = segment_bytes.linearize(std::clamp(header_length, wire::tcp_header::min_length, length));
+    if (length < wire::tcp_header::min_length) return dropped_.count(wire::drop_reason::tcp_truncated);
+    // The most a header may be (60 bytes) in one piece, in one call: a received frame
+    // holds it in its first segment already. parse() checks the data offset against it.
+    auto whole = segment_bytes.linearize(std::min(length, wire::tcp_header::max_length));
     if (!whole) return dropped_.count(wire::drop_reason::no_mbufs);
     const auto parsed = wire::tcp_header::parse(*whole, length);
     if (!parsed) return dropped_.count(parsed.error());
