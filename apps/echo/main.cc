@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "apps/echo/injected_delays.hh"
 #include "apps/echo/sockperf_message.hh"
 #include "apps/echo/tcp_service.hh"
 #include "sluice/core/app.hh"
@@ -47,6 +48,8 @@ struct echo_shard {
     std::uint64_t answered = 0;
     std::uint64_t ignored = 0;  // sockperf messages that ask for no pong
     std::uint64_t multicast = 0;  // datagrams that came to a joined group
+    clock::duration answer_delay{};  // --answer-delay-ns
+    std::unique_ptr<echo::stall_poller> stall;  // --stall
 };
 
 task<void> serve(echo_shard& self) {
@@ -63,6 +66,7 @@ task<void> serve(echo_shard& self) {
             case echo::reply_kind::echo: break;
         }
         datagram.payload.reset();  // the request's mbufs go back before the reply takes one
+        if (self.answer_delay != clock::duration{}) echo::spin_until(clock::now() + self.answer_delay);
         if (self.socket->send_to(datagram.source, datagram.source_port, message) == net::send_status::sent) {
             ++self.answered;
         }
@@ -208,6 +212,20 @@ int main(int argc, char** argv) {
     options.add_count("duration", "stop after this many seconds (default: at SIGINT or SIGTERM)", duration_seconds, 1,
                       86400, "10");
 
+    std::optional<echo::stall_spec> stall;
+    options.add_option("stall", "MS/PERIOD_MS",
+                       "freeze each shard for MS every PERIOD_MS, polling nothing (tests of load generators)",
+                       [&](std::string_view text) -> result<void> {
+                           auto parsed = echo::parse_stall(text);
+                           if (!parsed) return parsed.failure();
+                           stall = *parsed;
+                           return {};
+                       },
+                       "100/1000");
+    unsigned answer_delay_ns = 0;
+    options.add_count("answer-delay-ns", "spin this long before each UDP answer (an injected slowdown; default 0)",
+                      answer_delay_ns, 0, 1'000'000'000, "1000");
+
     std::unique_ptr<dpdk::bring_up> dpdk_setup;
     std::unique_ptr<sim::fault_device> faulty;  // around the port when --faults is given
     std::unique_ptr<net::interface> interface;
@@ -248,6 +266,11 @@ int main(int argc, char** argv) {
                     }
                 }
                 servers[s.id()].socket = std::move(*socket);
+                servers[s.id()].answer_delay = std::chrono::nanoseconds(answer_delay_ns);
+                if (stall) {
+                    servers[s.id()].stall = std::make_unique<echo::stall_poller>(*stall);
+                    s.add_poller(*servers[s.id()].stall, loop_stage::receive);
+                }
                 spawn(serve(servers[s.id()]));
                 auto tcp = echo::tcp_service::start(interface->local(), std::uint16_t(udp_port));
                 if (!tcp) return tcp.failure();
@@ -264,6 +287,11 @@ int main(int argc, char** argv) {
                 std::fputs(report(s.id(), interface->local(), servers[s.id()], *interface).c_str(), stdout);
                 std::fputs(servers[s.id()].tcp->report(s.id()).c_str(), stdout);
                 if (servers[s.id()].discard) std::fputs(servers[s.id()].discard->report(s.id()).c_str(), stdout);
+                if (servers[s.id()].stall) {
+                    std::printf("sluice-echo: shard %u: stalled %llu times\n", s.id(),
+                                static_cast<unsigned long long>(servers[s.id()].stall->stalls()));
+                    s.remove_poller(*servers[s.id()].stall);
+                }
                 servers[s.id()].discard.reset();
                 servers[s.id()].tcp.reset();
                 servers[s.id()].socket.reset();

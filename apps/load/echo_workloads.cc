@@ -1,0 +1,91 @@
+// Byte layouts of the echo workloads; sockperf's framing is described in
+// docs/architecture.md ("sluice-echo") and checked against sockperf itself by the rig.
+#include "apps/load/echo_workloads.hh"
+
+#include <algorithm>
+#include <cstring>
+
+namespace sluice::load {
+namespace {
+
+void store_be(std::span<std::byte> out, std::size_t at, std::uint64_t value, std::size_t bytes) {
+    for (std::size_t i = 0; i < bytes; ++i) out[at + i] = std::byte((value >> (8 * (bytes - 1 - i))) & 0xff);
+}
+
+std::uint64_t load_be(std::span<const std::byte> in, std::size_t at, std::size_t bytes) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < bytes; ++i) value = value << 8 | std::to_integer<std::uint64_t>(in[at + i]);
+    return value;
+}
+
+// The filler after the sequence number: a fixed pattern, so a corrupted echo is visible
+// in a capture.
+void fill_pattern(std::span<std::byte> out, std::size_t from) {
+    for (std::size_t i = from; i < out.size(); ++i) out[i] = std::byte('a' + i % 26);
+}
+
+}  // namespace
+
+echo_workload::echo_workload(load::transport carried_over, std::size_t message_size)
+    : transport_(carried_over), message_size_(std::max<std::size_t>(message_size, 8)) {}
+
+std::string_view echo_workload::name() const noexcept {
+    return transport_ == load::transport::udp ? "echo-udp" : "echo-tcp";
+}
+
+std::size_t echo_workload::build_request(std::uint64_t sequence, std::span<std::byte> out) {
+    const auto message = out.first(message_size_);
+    store_be(message, 0, sequence, 8);
+    fill_pattern(message, 8);
+    return message_size_;
+}
+
+response_scan echo_workload::scan_response(std::span<const std::byte> received) const {
+    if (received.size() < message_size_) return response_scan::need_more();
+    return response_scan::whole(message_size_);
+}
+
+std::optional<std::uint64_t> echo_workload::answered_sequence(std::span<const std::byte> datagram) const {
+    if (datagram.size() != message_size_) return std::nullopt;
+    return load_be(datagram, 0, 8);
+}
+
+sockperf_workload::sockperf_workload(load::transport carried_over, std::size_t message_size)
+    : transport_(carried_over), message_size_(std::max(message_size, sockperf_header_length)) {}
+
+std::string_view sockperf_workload::name() const noexcept {
+    return transport_ == load::transport::udp ? "sockperf-udp" : "sockperf-tcp";
+}
+
+std::size_t sockperf_workload::build_request(std::uint64_t sequence, std::span<std::byte> out) {
+    const auto message = out.first(message_size_);
+    store_be(message, 0, sequence, 8);
+    store_be(message, 8, sockperf_flag_client | sockperf_flag_pong_request, 2);
+    store_be(message, 10, message_size_, 4);
+    fill_pattern(message, sockperf_header_length);
+    return message_size_;
+}
+
+response_scan sockperf_workload::scan_response(std::span<const std::byte> received) const {
+    if (received.size() < sockperf_header_length) return response_scan::need_more();
+    const std::uint64_t length = load_be(received, 10, 4);
+    const std::uint64_t flags = load_be(received, 8, 2);
+    if (length < sockperf_header_length || length > (1u << 20)) {
+        return response_scan::bad("sockperf length field " + std::to_string(length) + " is not a message size");
+    }
+    if ((flags & sockperf_flag_client) != 0) {
+        return response_scan::bad("sockperf message with the client flag set: the server sent a request, not a pong");
+    }
+    if (received.size() < length) return response_scan::need_more();
+    return response_scan::whole(std::size_t(length));
+}
+
+std::optional<std::uint64_t> sockperf_workload::answered_sequence(std::span<const std::byte> datagram) const {
+    if (datagram.size() < sockperf_header_length) return std::nullopt;
+    if (load_be(datagram, 10, 4) != datagram.size() || (load_be(datagram, 8, 2) & sockperf_flag_client) != 0) {
+        return std::nullopt;
+    }
+    return load_be(datagram, 0, 8);
+}
+
+}  // namespace sluice::load

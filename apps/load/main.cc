@@ -1,0 +1,283 @@
+// sluice-load: an open-loop load generator on Sluice's own stack (docs/user-guide.md,
+// "sluice-load"; docs/benchmarks.md, "Measuring latency without fooling yourself").
+//
+//   sluice-load --port net_memif0 --address 198.18.0.2/24 --server 198.18.0.1:11111
+//       [--workload sockperf-udp] [--rate 100000] [--arrivals poisson|constant]
+//       [--connections 1] [--depth N] [--duration 10] [--warmup 1] [--closed-loop]
+//       [--out DIR] [--cores 1-2] -- EAL arguments
+//
+// Requests leave on a schedule whatever the server does; each latency counts from the
+// request's intended send time. It prints a line per interval while it runs (on a
+// terminal, or with --progress), then the result with its honesty checks; --out writes
+// summary.json and latency.hlog (HdrHistogram's interval log). Exit 0 for a valid run,
+// 1 for an INVALID one or a failed start, 2 for a bad command line.
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/load/load_shard.hh"
+#include "apps/load/run_report.hh"
+#include "sluice/core/app.hh"
+#include "sluice/core/sleep.hh"
+#include "sluice/core/submit_to.hh"
+#include "sluice/dpdk/bring_up.hh"
+#include "sluice/metrics/histogram_log.hh"
+#include "sluice/net/interface.hh"
+#include "sluice/net/interface_options.hh"
+
+using namespace sluice;
+
+namespace {
+
+result<double> parse_number(std::string_view option, std::string_view text, double minimum, double maximum,
+                            std::string_view example) {
+    double value = 0;
+    const auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (problem != std::errc{} || end != text.data() + text.size() || !(value >= minimum && value <= maximum)) {
+        return error{"--" + std::string(option) + " " + std::string(text) + ": give a number from " +
+                     std::to_string(minimum).substr(0, std::to_string(minimum).find('.')) + " to " +
+                     std::to_string(maximum).substr(0, std::to_string(maximum).find('.')) + ", e.g. --" +
+                     std::string(option) + " " + std::string(example)};
+    }
+    return value;
+}
+
+struct run_files {
+    std::string folder;
+    std::ofstream log;
+    std::unique_ptr<metrics::histogram_log_writer> writer;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    app program("sluice-load", "an open-loop load generator: latency from each request's intended send time");
+    load::load_settings settings;
+    settings.depth = 0;  // 0: chosen from the mode below
+    net::interface_options interface_options;
+    const net::interface_config& interface_config = interface_options.config;
+    bool have_server = false, progress = isatty(STDOUT_FILENO) != 0, quiet = false;
+    unsigned duration = 10, warmup = 1, timeout_ms = 2000, interval_ms = 1000, max_lag_us = 50;
+    unsigned message_size = 64, seed = 1, mbufs = 16383, mbuf_size = 2048;
+    unsigned redis_keys = 100000, redis_value_size = 32, redis_set_percent = 10;
+    std::string out_folder;
+    auto& options = program.options();
+    net::add_interface_options(options, interface_options, "net_memif0", "198.18.0.2/24");
+    options.add_option("server", "A.B.C.D:PORT", "the server to load", [&](std::string_view text) -> result<void> {
+        const auto colon = text.rfind(':');
+        const auto address = net::wire::ipv4_address::parse(text.substr(0, colon));
+        unsigned port = 0;
+        const bool numeric = colon != std::string_view::npos &&
+                             std::from_chars(text.data() + colon + 1, text.data() + text.size(), port).ec == std::errc{};
+        if (!address || !numeric || port == 0 || port > 65535) {
+            return error{"--server " + std::string(text) + ": write ADDRESS:PORT, e.g. --server 198.18.0.1:11111"};
+        }
+        settings.server = *address;
+        settings.server_port = std::uint16_t(port);
+        have_server = true;
+        return {};
+    }, "198.18.0.1:11111");
+    options.add_option("workload", "NAME", "what to send: " + std::string(load::workload_names) + " (default sockperf-udp)",
+                       [&](std::string_view text) -> result<void> {
+                           settings.workload.name = std::string(text);
+                           if (auto made = load::make_workload(settings.workload); !made) return made.failure();
+                           return {};
+                       }, "sockperf-udp");
+    options.add_option("rate", "R", "open loop: requests a second, all connections together (default 10000)",
+                       [&](std::string_view text) -> result<void> {
+                           auto value = parse_number("rate", text, 1, 1e9, "100000");
+                           if (!value) return value.failure();
+                           settings.rate = *value;
+                           return {};
+                       }, "100000");
+    options.add_option("arrivals", "KIND", "poisson (default) or constant", [&](std::string_view text) -> result<void> {
+        if (text == "poisson") settings.arrivals = load::arrival_process::poisson;
+        else if (text == "constant") settings.arrivals = load::arrival_process::constant;
+        else return error{"--arrivals " + std::string(text) + ": choose poisson or constant"};
+        return {};
+    }, "poisson");
+    options.add_flag("closed-loop", "send the next request only when an answer comes (as sockperf and wrk do)",
+                     settings.closed_loop);
+    options.add_count("connections", "connections (UDP: local ports) in all, spread over the shards (default 1)",
+                      settings.connections, 1, 100000, "4");
+    options.add_count("depth", "requests one connection may have unanswered (default: 4096 open loop, 1 closed)",
+                      settings.depth, 1, 65536, "16");
+    options.add_count("duration", "seconds measured, after the warm-up (default 10)", duration, 1, 86400, "10");
+    options.add_count("warmup", "seconds sent but not recorded first (default 1)", warmup, 0, 3600, "1");
+    options.add_count("timeout-ms", "a UDP request unanswered this long is lost (default 2000)", timeout_ms, 1, 600000,
+                      "2000");
+    options.add_count("interval-ms", "progress lines and interval-log entries (default 1000)", interval_ms, 10, 3600000,
+                      "1000");
+    options.add_count("max-lag-us", "open loop: schedule lag p99.9 beyond this makes the run INVALID (default 50)",
+                      max_lag_us, 1, 10'000'000, "50");
+    options.add_count("message-size", "echo and sockperf workloads: bytes a request (default 64)", message_size, 14, 65000,
+                      "64");
+    options.add_count("seed", "Poisson arrivals and the Redis key mix (default 1)", seed, 0, 4'000'000'000u, "1");
+    options.add_option("http-path", "PATH", "http: the path to GET (default /)", [&](std::string_view text) -> result<void> {
+        if (text.empty() || text[0] != '/' || text.find_first_of(" \r\n") != std::string_view::npos) {
+            return error{"--http-path " + std::string(text) + ": give an absolute path without spaces, e.g. --http-path /index.html"};
+        }
+        settings.workload.http.path = std::string(text);
+        return {};
+    }, "/");
+    options.add_count("redis-keys", "redis: the key space (default 100000)", redis_keys, 1, 1'000'000'000, "100000");
+    options.add_count("redis-value-size", "redis: SET value bytes (default 32)", redis_value_size, 1, 1 << 20, "32");
+    options.add_count("redis-set-percent", "redis: SET share of requests, the rest GET (default 10)", redis_set_percent, 0,
+                      100, "10");
+    options.add_option("out", "DIR", "write summary.json and latency.hlog there", [&](std::string_view text) -> result<void> {
+        out_folder = std::string(text);
+        return {};
+    }, "results/load");
+    options.add_flag("progress", "print a line per interval even when stdout is not a terminal", progress);
+    options.add_flag("quiet", "no progress lines", quiet);
+    options.add_count("mbufs", "mbufs in the pool (default 16383)", mbufs, 512, 4'000'000, "16383");
+    options.add_count("mbuf-size", "bytes of frame each mbuf holds (default 2048)", mbuf_size, 256, 65535 - 128, "2048");
+
+    std::unique_ptr<dpdk::bring_up> dpdk_setup;
+    std::unique_ptr<net::interface> interface;
+    std::vector<std::unique_ptr<load::load_shard>> shards;
+    run_files files;
+    program.on_prepare([&](runtime_config& config) -> result<void> {
+        if (auto given = net::check_interface_options(interface_options, "net_memif0", "198.18.0.2/24"); !given) {
+            return given.failure();
+        }
+        if (!have_server) return error{"no server given; add --server A.B.C.D:PORT (e.g. --server 198.18.0.1:11111)"};
+        settings.local_address = interface_config.address.address;
+        settings.workload.message_size = message_size;
+        settings.workload.http.host = settings.server.to_string();
+        settings.workload.redis = load::redis_settings{redis_keys, redis_value_size, redis_set_percent, seed};
+        settings.seed = seed;
+        settings.duration = std::chrono::seconds(duration);
+        settings.warmup = std::chrono::seconds(warmup);
+        settings.timeout = std::chrono::milliseconds(timeout_ms);
+        settings.interval = std::chrono::milliseconds(interval_ms);
+        settings.max_lag = std::chrono::microseconds(max_lag_us);
+        if (settings.depth == 0) settings.depth = settings.closed_loop ? 1 : 4096;
+        if (quiet) progress = false;
+        const unsigned shard_count = unsigned(config.cpus.size());
+        if (settings.connections < shard_count) {
+            return error{"--connections " + std::to_string(settings.connections) + " is fewer than the " +
+                         std::to_string(shard_count) + " shards; give at least one connection a shard"};
+        }
+        if (!out_folder.empty()) {
+            std::error_code failed;
+            std::filesystem::create_directories(out_folder, failed);
+            files.log.open(std::filesystem::path(out_folder) / "latency.hlog");
+            if (failed || !files.log) return error{"--out " + out_folder + ": cannot write there; choose a writable folder"};
+            files.folder = out_folder;
+            files.writer = std::make_unique<metrics::histogram_log_writer>(files.log);
+        }
+        dpdk::bring_up_options setup;
+        setup.program = "sluice-load";
+        setup.pool_prefix = "sluice_load_";
+        setup.eal_args = options.rest();
+        setup.port_names = {interface_options.port_name};
+        setup.pool_shape.count = mbufs;
+        setup.pool_shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
+        auto started = dpdk::bring_up::start(setup, config);
+        if (!started) return started.failure();
+        dpdk_setup = std::move(*started);
+        interface = std::make_unique<net::interface>(dpdk_setup->first_port(), interface_config, shard_count);
+        shards.resize(shard_count);
+        config.shard_hooks.push_back(interface->hook());
+        config.shard_hooks.push_back({
+            [&, shard_count](shard& s) -> result<void> {
+                // Connections spread as evenly as they go: the first shards take one more.
+                const unsigned base = settings.connections / shard_count, extra = settings.connections % shard_count;
+                const unsigned first = s.id() * base + std::min(s.id(), extra);
+                shards[s.id()] = std::make_unique<load::load_shard>(interface->local(), settings, s.id(), first,
+                                                                     base + (s.id() < extra ? 1 : 0));
+                return {};
+            },
+            [&](shard& s) { shards[s.id()].reset(); },
+        });
+        return {};
+    });
+
+    const int exit_code = program.run(argc, argv, [&]() -> task<int> {
+        const unsigned count = unsigned(shards.size());
+        for (unsigned s = 0; s < count; ++s) {
+            auto opened = co_await submit_to(s, [&, s]() { return shards[s]->open(); });
+            if (!opened) {
+                std::fprintf(stderr, "sluice-load: %s\n", opened.failure().message.c_str());
+                co_return 1;
+            }
+        }
+        std::printf("sluice-load: %u connection(s) to %s:%u ready on %u shard(s); %s for %u s after %u s of warm-up\n",
+                    settings.connections, settings.server.to_string().c_str(), settings.server_port, count,
+                    settings.closed_loop ? "closed loop" : "open loop", duration, warmup);
+        std::fflush(stdout);
+        const clock::time_point start = clock::now() + std::chrono::milliseconds(1);
+        const clock::time_point record_from = start + settings.warmup;
+        const clock::time_point end = record_from + settings.duration;
+        for (unsigned s = 0; s < count; ++s) {
+            co_await submit_to(s, [&, s]() {
+                shards[s]->start(start);
+                return 0;
+            });
+        }
+        if (files.writer) {
+            files.writer->write_comment("sluice-load " + settings.workload.name + ", latency in ns from the intended send time");
+            files.writer->write_header(double(std::time(nullptr)));
+        }
+        // One entry a interval: every shard's interval histogram, merged (warm-up ones are dropped).
+        clock::time_point mark = record_from;
+        for (bool last = false; !last;) {
+            const clock::time_point next = std::min(mark + settings.interval, end);
+            last = next >= end;
+            co_await sleep_until(next);
+            if (last) {
+                for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->finish(); });
+            }
+            metrics::hdr_histogram merged = load::make_latency_histogram();
+            std::uint64_t errors = 0;
+            for (unsigned s = 0; s < count; ++s) {
+                merged.merge(co_await submit_to(s, [&, s]() { return shards[s]->take_interval(); }));
+                errors += co_await submit_to(s, [&, s]() { return shards[s]->take_interval_errors(); });
+            }
+            const double from = std::chrono::duration<double>(mark - record_from).count();
+            const double length = std::chrono::duration<double>(next - mark).count();
+            if (files.writer) files.writer->write_interval(from, length, merged);
+            if (progress) {
+                std::printf("sluice-load: [%7.1f s] answered %9.0f/s  p50 %9.2f us  p99 %9.2f us  errors %llu\n",
+                            from + length, double(merged.count()) / length, merged.value_at_percentile(50) / 1000.0,
+                            merged.value_at_percentile(99) / 1000.0, static_cast<unsigned long long>(errors));
+                std::fflush(stdout);
+            }
+            mark = next;
+        }
+        std::vector<load::shard_tally> tallies;
+        for (unsigned s = 0; s < count; ++s) {
+            tallies.push_back(co_await submit_to(s, [&, s]() { return shards[s]->tally(); }));
+        }
+        std::vector<const load::shard_tally*> pointers;
+        for (const auto& tally : tallies) pointers.push_back(&tally);
+        const load::run_report report(settings, count, pointers);
+        std::fputs(report.text().c_str(), stdout);
+        if (!files.folder.empty()) {
+            std::ofstream summary(std::filesystem::path(files.folder) / "summary.json");
+            summary << report.json();
+            files.log.flush();
+            if (!summary || !files.log) {
+                std::fprintf(stderr, "sluice-load: --out %s: writing the results failed (disk full?)\n", files.folder.c_str());
+                co_return 1;
+            }
+            std::printf("sluice-load: wrote %s/summary.json and %s/latency.hlog\n", files.folder.c_str(),
+                        files.folder.c_str());
+        }
+        std::fflush(stdout);
+        co_return report.valid() ? 0 : 1;
+    });
+    std::fflush(stdout);
+    interface.reset();
+    dpdk_setup.reset();
+    return exit_code;
+}

@@ -1,0 +1,164 @@
+// sluice-load against sluice-echo over net_memif (tools/rig/load-memif): open loop over UDP
+// and TCP answers every request; closed loop too; the stall test — a server that freezes
+// 100 ms once a second — measured in full by the open loop (its percentiles match what
+// the stall implies, computed here) and hidden by the closed loop; and the one-line
+// errors of a bad command line or an unreachable server. The runs raise --max-lag-us:
+// these cases check what the generator counts, not how quiet the test machine is.
+#include <boost/test/unit_test.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <regex>
+#include <string>
+
+#include "tests/integration/run_program.hh"
+
+namespace {
+
+using sluice::testing::command_run;
+using sluice::testing::problem_lines;
+using sluice::testing::program_run;
+using sluice::testing::read_file;
+using sluice::testing::run_command;
+using sluice::testing::run_program;
+
+struct scratch {
+    std::filesystem::path dir = "/tmp/sluice-load-test-" + std::to_string(getpid());
+    scratch() { std::filesystem::create_directories(dir); }
+    ~scratch() { std::filesystem::remove_all(dir); }
+    std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+command_run load_against_echo(const std::string& load_options, const std::string& echo_options = "") {
+    const command_run run = run_command("SLUICE_APPS_DIR=" + sluice::testing::apps_dir() + " " +
+                                        sluice::testing::source_dir() + "/tools/rig/load-memif --limit 60 --echo '" +
+                                        echo_options + "' -- --server 198.18.0.1:11111 --max-lag-us 20000 " +
+                                        load_options);
+    BOOST_TEST_MESSAGE(run.output);
+    return run;
+}
+
+// A number from the JSON summary: "key": value, the first match after `after`.
+double figure(const std::string& json, const std::string& key, const std::string& after = "") {
+    const std::size_t from = after.empty() ? 0 : json.find("\"" + after + "\"");
+    std::smatch match;
+    const std::string rest = json.substr(from == std::string::npos ? 0 : from);
+    const std::regex pattern("\"" + std::regex_replace(key, std::regex(R"([.])"), R"(\.)") + "\": (-?[0-9.e+]+)");
+    BOOST_REQUIRE_MESSAGE(std::regex_search(rest, match, pattern), "no " << key << " in " << json);
+    return std::stod(match[1]);
+}
+
+bool says_valid(const std::string& json) { return json.find("\"valid\": true") != std::string::npos; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sluice_load)
+
+BOOST_AUTO_TEST_CASE(open_loop_over_udp_answers_every_scheduled_request) {
+    scratch work;
+    const command_run run = load_against_echo("--workload sockperf-udp --rate 20000 --duration 3 --out " + work.path("udp"));
+    BOOST_TEST(run.exit_code == 0);
+    const std::string json = read_file(work.path("udp/summary.json"));
+    BOOST_TEST(says_valid(json));
+    BOOST_TEST(figure(json, "errors") == 0);
+    BOOST_TEST(figure(json, "completed") == 60000, boost::test_tools::tolerance(0.05));
+    BOOST_TEST(figure(json, "completed") == figure(json, "sent"));
+    // The interval log HdrHistogram's tools read: a header and one line a second.
+    const std::string log = read_file(work.path("udp/latency.hlog"));
+    BOOST_TEST(log.find("#[Histogram log format version 1.3]") != std::string::npos);
+    BOOST_TEST(std::count(log.begin(), log.end(), '\n') >= 6);
+}
+
+BOOST_AUTO_TEST_CASE(open_loop_over_tcp_with_two_connections_answers_every_request) {
+    scratch work;
+    const command_run run = load_against_echo("--workload sockperf-tcp --connections 2 --rate 20000 --duration 3 --out " +
+                                              work.path("tcp"));
+    BOOST_TEST(run.exit_code == 0);
+    const std::string json = read_file(work.path("tcp/summary.json"));
+    BOOST_TEST(says_valid(json));
+    BOOST_TEST(figure(json, "errors") == 0);
+    BOOST_TEST(figure(json, "completed") == 60000, boost::test_tools::tolerance(0.05));
+}
+
+BOOST_AUTO_TEST_CASE(closed_loop_keeps_one_request_in_flight_and_loses_none) {
+    scratch work;
+    const command_run run = load_against_echo("--workload echo-udp --closed-loop --duration 2 --out " + work.path("closed"));
+    BOOST_TEST(run.exit_code == 0);
+    const std::string json = read_file(work.path("closed/summary.json"));
+    BOOST_TEST(json.find("\"mode\": \"closed\"") != std::string::npos);
+    BOOST_TEST(figure(json, "errors") == 0);
+    BOOST_TEST(figure(json, "completed") > 1000);
+}
+
+// 100 ms frozen once a second: a tenth of the intended send times fall in a stall, and a
+// request intended u ms into it waits 100 - u ms; so for q above 0.9 the q-th latency is
+// about 100 * (1 - (1 - q) / 0.1) ms: p95 50 ms, p99 90 ms, p99.9 99 ms. One request in
+// flight (closed loop) sees each stall once among tens of thousands of quick answers.
+BOOST_AUTO_TEST_CASE(the_stall_test_open_loop_measures_the_stall_and_closed_loop_hides_it) {
+    scratch work;
+    const command_run open = load_against_echo(
+        "--workload sockperf-udp --rate 2000 --arrivals constant --duration 5 --out " + work.path("open"), "--stall 100/1000");
+    BOOST_TEST(open.exit_code == 0);
+    const std::string open_json = read_file(work.path("open/summary.json"));
+    const auto implied_ms = [](double q) { return 100.0 * (1 - (1 - q) / 0.1); };
+    const double p95 = figure(open_json, "p95", "latency_us") / 1000;
+    const double p99 = figure(open_json, "p99", "latency_us") / 1000;
+    const double p999 = figure(open_json, "p99.9", "latency_us") / 1000;
+    BOOST_TEST_MESSAGE("open loop p95 " << p95 << " p99 " << p99 << " p99.9 " << p999 << " ms");
+    BOOST_TEST(p95 > implied_ms(0.95) - 10);
+    BOOST_TEST(p95 < implied_ms(0.95) + 10);
+    BOOST_TEST(p99 > implied_ms(0.99) - 8);
+    BOOST_TEST(p99 < implied_ms(0.99) + 8);
+    BOOST_TEST(p999 > implied_ms(0.999) - 5);
+    BOOST_TEST(p999 < implied_ms(0.999) + 8);
+
+    const command_run closed = load_against_echo(
+        "--workload sockperf-udp --closed-loop --duration 5 --out " + work.path("closed"), "--stall 100/1000");
+    BOOST_TEST(closed.exit_code == 0);
+    const std::string closed_json = read_file(work.path("closed/summary.json"));
+    const double closed_p99 = figure(closed_json, "p99", "latency_us") / 1000;
+    const double closed_max = figure(closed_json, "max", "latency_us") / 1000;
+    BOOST_TEST_MESSAGE("closed loop p99 " << closed_p99 << " ms, max " << closed_max << " ms");
+    BOOST_TEST(closed_p99 < implied_ms(0.99) / 10);  // under-reported more than tenfold
+    BOOST_TEST(closed_max > 80);                    // the stall happened: one sample saw it
+}
+
+BOOST_AUTO_TEST_CASE(a_tcp_server_that_is_not_there_ends_in_one_line_naming_it) {
+    const command_run run = load_against_echo("--workload sockperf-tcp --duration 1", "--udp-port 11112");
+    BOOST_TEST(run.exit_code == 1);
+    BOOST_TEST(run.output.find("sluice-load: connect to 198.18.0.1:11111: ") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(a_udp_server_that_never_answers_is_invalid_not_a_latency) {
+    scratch work;
+    const command_run run = load_against_echo("--workload sockperf-udp --rate 1000 --duration 1 --timeout-ms 200 --out " +
+                                                  work.path("silent"),
+                                              "--udp-port 11112");
+    BOOST_TEST(run.exit_code == 1);
+    BOOST_TEST(run.output.find("INVALID: no answers") != std::string::npos);
+    const std::string json = read_file(work.path("silent/summary.json"));
+    BOOST_TEST(!says_valid(json));
+    BOOST_TEST(figure(json, "timeouts") > 500);
+}
+
+BOOST_AUTO_TEST_CASE(bad_command_lines_end_with_one_line_naming_the_fix) {
+    struct bad {
+        const char* args;
+        const char* names;
+    };
+    for (const bad& line : {bad{"--rate fast", "--rate fast"}, bad{"--workload memcached", "--workload memcached"},
+                            bad{"--arrivals bursty", "--arrivals bursty"}, bad{"--server 198.18.0.1", "--server"},
+                            bad{"--duration 0", "--duration"}}) {
+        const program_run run = run_program("sluice-load", std::string("--server 198.18.0.1:11111 ") + line.args);
+        BOOST_TEST(run.exit_code == 2, line.args);
+        const std::string said = problem_lines(run.err);
+        BOOST_TEST(std::count(said.begin(), said.end(), '\n') == 1, line.args << ": " << said);
+        BOOST_TEST(said.find(line.names) != std::string::npos, line.args << ": " << said);
+    }
+    const program_run no_server = run_program("sluice-load", "--port net_memif0 --address 198.18.0.2/24 -- --no-huge");
+    BOOST_TEST(no_server.exit_code == 1);
+    BOOST_TEST(problem_lines(no_server.err).find("--server") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
