@@ -61,10 +61,6 @@ load_shard::load_shard(net::stack& host, const load_settings& settings, unsigned
         connections_.push_back(std::make_unique<connection>(index, std::move(*made), settings.depth, schedule));
         connections_.back()->slot = i;
     }
-    const auto expected = std::uint64_t(settings.rate * std::chrono::duration<double>(settings.duration).count()) /
-                          std::max<std::uint64_t>(1, settings.connections) * std::max<std::uint64_t>(1, count);
-    tally_.latency_stride = std::max<std::uint64_t>(1, expected / shard_tally::max_sample);
-    tally_.gap_stride = tally_.latency_stride;
 }
 
 load_shard::~load_shard() = default;
@@ -111,35 +107,42 @@ task<result<void>> load_shard::open() {
     co_return result<void>{};
 }
 
-void load_shard::start(clock::time_point start) {
+void load_shard::start(clock::time_point start, double rate) {
     record_from_ = start + settings_.warmup;
     end_ = record_from_ + settings_.duration;
-    tally_.last_send = {};
+    stopping_ = false;
+    tally_ = shard_tally();
+    const double seconds = std::chrono::duration<double>(settings_.duration).count();
+    const auto expected = std::uint64_t(rate * seconds * double(connections_.size()) / double(settings_.connections));
+    tally_.latency_stride = tally_.gap_stride = std::max<std::uint64_t>(1, expected / shard_tally::max_sample);
+    due_.clear();
     for (auto& c : connections_) {
-        c->schedule = arrival_schedule(c->schedule.process(), 1e9 / c->schedule.mean_gap_ns(), start,
+        c->schedule = arrival_schedule(settings_.arrivals, rate / double(settings_.connections), start,
                                        settings_.seed * 1'000'003 + c->index,
                                        double(c->slot) / double(connections_.size()));
-        const auto spawn_counted = [this](task<void> work) {
-            ++live_tasks_;
-            spawn([](load_shard& self, task<void> inner) -> task<void> {
-                co_await std::move(inner);
-                --self.live_tasks_;
-            }(*this, std::move(work)));
-        };
-        if (c->udp) {
-            spawn_counted(read_datagrams(*c));
-        } else {
-            spawn_counted(read_stream(*c));
-            spawn_counted(write_stream(*c));
-        }
-        if (!settings_.closed_loop) due_.emplace_back(c->schedule.peek(), c->slot);
+        c->parked = c->held = false;
+        if (!settings_.closed_loop && !c->closed) due_.emplace_back(c->schedule.peek(), c->slot);
     }
     std::make_heap(due_.begin(), due_.end(), earliest_first);
-    ++live_tasks_;
-    spawn([](load_shard& self) -> task<void> {
-        co_await self.dispatch();
-        --self.live_tasks_;
-    }(*this));
+    const auto spawn_counted = [this](task<void> work) {
+        ++live_tasks_;
+        spawn([](load_shard& self, task<void> inner) -> task<void> {
+            co_await std::move(inner);
+            --self.live_tasks_;
+        }(*this, std::move(work)));
+    };
+    if (!readers_started_) {
+        readers_started_ = true;
+        for (auto& c : connections_) {
+            if (c->udp) {
+                spawn_counted(read_datagrams(*c));
+            } else if (c->tcp) {
+                spawn_counted(read_stream(*c));
+                spawn_counted(write_stream(*c));
+            }
+        }
+    }
+    spawn_counted(dispatch());
 }
 
 void load_shard::send_one(connection& c, clock::time_point intended, clock::time_point now) {
@@ -330,7 +333,7 @@ task<void> load_shard::write_stream(connection& c) {
     }
 }
 
-task<void> load_shard::finish() {
+task<void> load_shard::drain() {
     // Answers may come until the grace ends; the dispatcher has stopped sending at end_.
     const clock::time_point grace_end = end_ + std::min<clock::duration>(settings_.timeout, std::chrono::seconds(2));
     auto outstanding = [&] {
@@ -342,10 +345,10 @@ task<void> load_shard::finish() {
         expire_lost_datagrams(clock::now());
         co_await sleep_for(std::chrono::microseconds(100));
     }
-    stopping_ = true;
     tally_.counts.scheduled += tally_.counts.sent + tally_.counts.send_failures;
     for (auto& c : connections_) {
         // What is still waiting was never answered (a request sent in the warm-up is not counted).
+        const bool stream_out_of_step = c->tcp && !c->pending.empty();
         while (!c->pending.empty()) {
             if (!c->pending.oldest().answered && c->pending.oldest().intended >= record_from_) {
                 ++tally_.counts.unanswered;
@@ -359,6 +362,18 @@ task<void> load_shard::finish() {
                 if (!c->parked) ++tally_.counts.unsent;
             }
         }
+        // A late answer on this stream would be taken for the next request's: close it.
+        if (stream_out_of_step && !c->closed) {
+            c->closed = true;
+            c->writable.raise();
+            c->tcp->abort();
+        }
+    }
+}
+
+task<void> load_shard::close() {
+    stopping_ = true;
+    for (auto& c : connections_) {
         c->closed = true;
         c->writable.raise();
         if (c->udp) c->udp->close();

@@ -33,11 +33,15 @@ public:
 
     // Connects (TCP) or binds (UDP) every connection; one line naming the cause otherwise.
     task<result<void>> open();
-    // Starts sending at `start` (the same instant on every shard); returns at once.
-    void start(clock::time_point start);
-    // After the end plus the grace for late answers: stops, counts what is still
-    // unanswered, closes the connections and waits for their tasks to end.
-    task<void> finish();
+    // Starts a run (one step of a sweep) at `start`, the same instant on every shard, at
+    // `rate` requests a second for the whole run; a fresh tally. Returns at once.
+    void start(clock::time_point start, double rate);
+    // After the run's end, within the grace for late answers: counts what is still
+    // unanswered or never sent. The tally is then the run's; the connections stay open
+    // for the next step (a stream still owed answers is closed: it is out of step).
+    task<void> drain();
+    // Closes every connection and waits for their tasks to end.
+    task<void> close();
 
     // The interval histogram since the last call, and errors since then (progress).
     metrics::hdr_histogram take_interval();
@@ -68,6 +72,7 @@ private:
     clock::time_point record_from_{}, end_{};
     bool stopping_ = false;
     unsigned live_tasks_ = 0;
+    bool readers_started_ = false;
 };
 
 }  // namespace sluice::load

@@ -25,6 +25,7 @@
 
 #include "apps/load/load_shard.hh"
 #include "apps/load/run_report.hh"
+#include "apps/load/sweep.hh"
 #include "sluice/core/app.hh"
 #include "sluice/core/sleep.hh"
 #include "sluice/core/submit_to.hh"
@@ -50,11 +51,28 @@ result<double> parse_number(std::string_view option, std::string_view text, doub
     return value;
 }
 
-struct run_files {
-    std::string folder;
+// One run's interval log, in its own folder (--out, or --out/rate-R in a sweep).
+struct step_files {
+    std::filesystem::path folder;
     std::ofstream log;
     std::unique_ptr<metrics::histogram_log_writer> writer;
+
+    result<void> open(const std::filesystem::path& where) {
+        std::error_code failed;
+        std::filesystem::create_directories(where, failed);
+        folder = where;
+        log.open(where / "latency.hlog");
+        if (failed || !log) return error{"--out " + where.string() + ": cannot write there; choose a writable folder"};
+        writer = std::make_unique<metrics::histogram_log_writer>(log);
+        return {};
+    }
 };
+
+std::string rate_folder(double rate) {
+    char name[64];
+    std::snprintf(name, sizeof name, "rate-%.0f", rate);
+    return name;
+}
 
 }  // namespace
 
@@ -69,6 +87,7 @@ int main(int argc, char** argv) {
     unsigned message_size = 64, seed = 1, mbufs = 16383, mbuf_size = 2048;
     unsigned redis_keys = 100000, redis_value_size = 32, redis_set_percent = 10;
     std::string out_folder;
+    std::vector<double> sweep_rates;
     auto& options = program.options();
     net::add_interface_options(options, interface_options, "net_memif0", "198.18.0.2/24");
     options.add_option("server", "A.B.C.D:PORT", "the server to load", [&](std::string_view text) -> result<void> {
@@ -104,6 +123,15 @@ int main(int argc, char** argv) {
         else return error{"--arrivals " + std::string(text) + ": choose poisson or constant"};
         return {};
     }, "poisson");
+    options.add_option("sweep", "FROM:TO:STEP",
+                       "open loop: one run at each offered rate from FROM to TO, and the knee where the server stops "
+                       "keeping up",
+                       [&](std::string_view text) -> result<void> {
+                           auto rates = load::parse_sweep(text);
+                           if (!rates) return rates.failure();
+                           sweep_rates = std::move(*rates);
+                           return {};
+                       }, "10000:100000:10000");
     options.add_flag("closed-loop", "send the next request only when an answer comes (as sockperf and wrk do)",
                      settings.closed_loop);
     options.add_count("connections", "connections (UDP: local ports) in all, spread over the shards (default 1)",
@@ -144,7 +172,6 @@ int main(int argc, char** argv) {
     std::unique_ptr<dpdk::bring_up> dpdk_setup;
     std::unique_ptr<net::interface> interface;
     std::vector<std::unique_ptr<load::load_shard>> shards;
-    run_files files;
     program.on_prepare([&](runtime_config& config) -> result<void> {
         if (auto given = net::check_interface_options(interface_options, "net_memif0", "198.18.0.2/24"); !given) {
             return given.failure();
@@ -167,13 +194,14 @@ int main(int argc, char** argv) {
             return error{"--connections " + std::to_string(settings.connections) + " is fewer than the " +
                          std::to_string(shard_count) + " shards; give at least one connection a shard"};
         }
+        if (!sweep_rates.empty() && settings.closed_loop) {
+            return error{"--sweep steps the offered rate of an open loop; drop --closed-loop or --sweep"};
+        }
+        if (sweep_rates.empty()) sweep_rates.push_back(settings.rate);
         if (!out_folder.empty()) {
             std::error_code failed;
             std::filesystem::create_directories(out_folder, failed);
-            files.log.open(std::filesystem::path(out_folder) / "latency.hlog");
-            if (failed || !files.log) return error{"--out " + out_folder + ": cannot write there; choose a writable folder"};
-            files.folder = out_folder;
-            files.writer = std::make_unique<metrics::histogram_log_writer>(files.log);
+            if (failed) return error{"--out " + out_folder + ": cannot create it; choose a writable folder"};
         }
         dpdk::bring_up_options setup;
         setup.program = "sluice-load";
@@ -202,40 +230,32 @@ int main(int argc, char** argv) {
         return {};
     });
 
-    const int exit_code = program.run(argc, argv, [&]() -> task<int> {
+    // One run (a step of a sweep): start every shard at the same instant, a progress line
+    // and an interval-log entry each interval, then drain, gather and report.
+    const auto run_step = [&](double rate, step_files* files) -> task<load::sweep_step> {
         const unsigned count = unsigned(shards.size());
-        for (unsigned s = 0; s < count; ++s) {
-            auto opened = co_await submit_to(s, [&, s]() { return shards[s]->open(); });
-            if (!opened) {
-                std::fprintf(stderr, "sluice-load: %s\n", opened.failure().message.c_str());
-                co_return 1;
-            }
-        }
-        std::printf("sluice-load: %u connection(s) to %s:%u ready on %u shard(s); %s for %u s after %u s of warm-up\n",
-                    settings.connections, settings.server.to_string().c_str(), settings.server_port, count,
-                    settings.closed_loop ? "closed loop" : "open loop", duration, warmup);
-        std::fflush(stdout);
         const clock::time_point start = clock::now() + std::chrono::milliseconds(1);
         const clock::time_point record_from = start + settings.warmup;
         const clock::time_point end = record_from + settings.duration;
         for (unsigned s = 0; s < count; ++s) {
             co_await submit_to(s, [&, s]() {
-                shards[s]->start(start);
+                shards[s]->start(start, rate);
                 return 0;
             });
         }
-        if (files.writer) {
-            files.writer->write_comment("sluice-load " + settings.workload.name + ", latency in ns from the intended send time");
-            files.writer->write_header(double(std::time(nullptr)));
+        if (files) {
+            files->writer->write_comment("sluice-load " + settings.workload.name + ", latency in ns from the intended send time");
+            files->writer->write_header(double(std::time(nullptr)));
         }
-        // One entry a interval: every shard's interval histogram, merged (warm-up ones are dropped).
         clock::time_point mark = record_from;
+        co_await sleep_until(record_from);
+        for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->take_interval(); });
         for (bool last = false; !last;) {
             const clock::time_point next = std::min(mark + settings.interval, end);
             last = next >= end;
             co_await sleep_until(next);
             if (last) {
-                for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->finish(); });
+                for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->drain(); });
             }
             metrics::hdr_histogram merged = load::make_latency_histogram();
             std::uint64_t errors = 0;
@@ -245,7 +265,7 @@ int main(int argc, char** argv) {
             }
             const double from = std::chrono::duration<double>(mark - record_from).count();
             const double length = std::chrono::duration<double>(next - mark).count();
-            if (files.writer) files.writer->write_interval(from, length, merged);
+            if (files) files->writer->write_interval(from, length, merged);
             if (progress) {
                 std::printf("sluice-load: [%7.1f s] answered %9.0f/s  p50 %9.2f us  p99 %9.2f us  errors %llu\n",
                             from + length, double(merged.count()) / length, merged.value_at_percentile(50) / 1000.0,
@@ -260,21 +280,77 @@ int main(int argc, char** argv) {
         }
         std::vector<const load::shard_tally*> pointers;
         for (const auto& tally : tallies) pointers.push_back(&tally);
-        const load::run_report report(settings, count, pointers);
+        load::load_settings step_settings = settings;
+        step_settings.rate = rate;
+        const load::run_report report(step_settings, count, pointers);
         std::fputs(report.text().c_str(), stdout);
-        if (!files.folder.empty()) {
-            std::ofstream summary(std::filesystem::path(files.folder) / "summary.json");
+        load::sweep_step step;
+        step.offered = settings.closed_loop ? double(report.counts().sent) / std::chrono::duration<double>(settings.duration).count() : rate;
+        step.answered = double(report.counts().completed) / std::chrono::duration<double>(settings.duration).count();
+        step.p50_us = double(report.latency().value_at_percentile(50)) / 1000;
+        step.p99_us = double(report.latency().value_at_percentile(99)) / 1000;
+        step.p999_us = double(report.latency().value_at_percentile(99.9)) / 1000;
+        step.valid = report.valid();
+        if (files) {
+            std::ofstream summary(files->folder / "summary.json");
             summary << report.json();
-            files.log.flush();
-            if (!summary || !files.log) {
-                std::fprintf(stderr, "sluice-load: --out %s: writing the results failed (disk full?)\n", files.folder.c_str());
-                co_return 1;
+            files->log.flush();
+            if (!summary || !files->log) {
+                std::fprintf(stderr, "sluice-load: --out %s: writing the results failed (disk full?)\n",
+                             files->folder.c_str());
+                step.valid = false;
+            } else {
+                std::printf("sluice-load: wrote %s/summary.json and %s/latency.hlog\n", files->folder.c_str(),
+                            files->folder.c_str());
             }
-            std::printf("sluice-load: wrote %s/summary.json and %s/latency.hlog\n", files.folder.c_str(),
-                        files.folder.c_str());
         }
         std::fflush(stdout);
-        co_return report.valid() ? 0 : 1;
+        co_return step;
+    };
+
+    const int exit_code = program.run(argc, argv, [&]() -> task<int> {
+        const unsigned count = unsigned(shards.size());
+        for (unsigned s = 0; s < count; ++s) {
+            auto opened = co_await submit_to(s, [&, s]() { return shards[s]->open(); });
+            if (!opened) {
+                std::fprintf(stderr, "sluice-load: %s\n", opened.failure().message.c_str());
+                for (unsigned t = 0; t < count; ++t) co_await submit_to(t, [&, t]() { return shards[t]->close(); });
+                co_return 1;
+            }
+        }
+        std::printf("sluice-load: %u connection(s) to %s:%u ready on %u shard(s); %s for %u s after %u s of warm-up%s\n",
+                    settings.connections, settings.server.to_string().c_str(), settings.server_port, count,
+                    settings.closed_loop ? "closed loop" : "open loop", duration, warmup,
+                    sweep_rates.size() > 1 ? (", " + std::to_string(sweep_rates.size()) + " rates").c_str() : "");
+        std::fflush(stdout);
+        std::vector<load::sweep_step> steps;
+        for (const double rate : sweep_rates) {
+            if (sweep_rates.size() > 1) std::printf("sluice-load: sweep: offering %.0f requests a second\n", rate);
+            step_files files;
+            const bool writing = !out_folder.empty();
+            if (writing) {
+                const auto where = sweep_rates.size() > 1 ? std::filesystem::path(out_folder) / rate_folder(rate)
+                                                          : std::filesystem::path(out_folder);
+                if (auto opened = files.open(where); !opened) {
+                    std::fprintf(stderr, "sluice-load: %s\n", opened.failure().message.c_str());
+                    break;
+                }
+            }
+            steps.push_back(co_await run_step(rate, writing ? &files : nullptr));
+            steps.back().folder = sweep_rates.size() > 1 ? rate_folder(rate) : ".";
+        }
+        for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->close(); });
+        if (sweep_rates.size() > 1) {
+            const auto found = load::find_knee(steps);
+            std::fputs(load::sweep_table(steps, found).c_str(), stdout);
+            if (!out_folder.empty()) {
+                std::ofstream(std::filesystem::path(out_folder) / "sweep.json") << load::sweep_json(steps, found);
+                std::printf("sluice-load: wrote %s/sweep.json\n", out_folder.c_str());
+            }
+            std::fflush(stdout);
+            co_return steps.size() == sweep_rates.size() ? 0 : 1;  // a knee is a finding, not a failure
+        }
+        co_return !steps.empty() && steps.front().valid ? 0 : 1;
     });
     std::fflush(stdout);
     interface.reset();
