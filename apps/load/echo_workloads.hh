@@ -4,6 +4,8 @@
 // sequence number in its first 8 bytes, so a datagram's answer is matched by number.
 #pragma once
 
+#include <vector>
+
 #include "apps/load/workload.hh"
 
 namespace sluice::load {
@@ -28,6 +30,7 @@ public:
 private:
     load::transport transport_;
     std::size_t message_size_;
+    std::vector<std::byte> template_;  // a request with sequence number 0
 };
 
 class sockperf_workload final : public workload {
@@ -44,6 +47,7 @@ public:
 private:
     load::transport transport_;
     std::size_t message_size_;
+    std::vector<std::byte> template_;  // a request with sequence number 0
 };
 
 }  // namespace sluice::load
