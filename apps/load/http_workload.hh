@@ -62,6 +62,7 @@ public:
     // HTTP/1.0 response without `keep-alive` (RFC 9112 9.3, 9.6). A head that does not
     // parse also says true: nothing more can be trusted on that connection.
     static bool closes_connection(std::span<const std::byte> response);
+    bool closes_after(std::span<const std::byte> response) const override { return closes_connection(response); }
 
 private:
     std::string request_;

@@ -38,6 +38,12 @@ public:
         drop_answered();
     }
 
+    // Each entry still outstanding, oldest first (a stream re-sends them after reconnecting).
+    template <typename Visit>
+    void for_each(Visit&& visit) const {
+        for (std::uint64_t i = oldest_; i != next_; ++i) visit(slots_[i & mask()]);
+    }
+
     // A datagram's answer: the entry still waiting for `sequence`, marked answered, or null
     // when it is not outstanding (timed out already, a duplicate, or never sent).
     const entry* answer(std::uint64_t sequence) noexcept {

@@ -33,6 +33,7 @@ struct load_shard::connection {
     bool parked = false;  // out of the heap: --depth answers outstanding
     bool held = false;    // its next request waited on the server, not on us
     bool closed = false;
+    bool reconnecting = false;  // the server ended the stream; a successor is being opened
 
     connection(unsigned i, std::unique_ptr<workload> w, std::size_t depth, arrival_schedule s)
         : index(i), work(std::move(w)), pending(depth), schedule(s) {
@@ -183,7 +184,7 @@ task<void> load_shard::dispatch() {
             due_.pop_back();
             connection& c = *connections_[which];
             if (c.closed) continue;
-            if (c.pending.full(settings_.depth)) {
+            if (c.reconnecting || c.pending.full(settings_.depth)) {
                 c.parked = c.held = true;  // its reader puts it back when an answer comes
                 ++tally_.counts.held_back;
                 continue;
@@ -203,7 +204,7 @@ task<void> load_shard::dispatch() {
 }
 
 void load_shard::requeue(connection& c) {
-    if (!c.parked || c.closed || c.pending.full(settings_.depth)) return;
+    if (!c.parked || c.closed || c.reconnecting || c.pending.full(settings_.depth)) return;
     c.parked = false;
     if (c.schedule.peek() >= end_) return;
     due_.emplace_back(c.schedule.peek(), c.slot);
@@ -275,20 +276,19 @@ task<void> load_shard::read_stream(connection& c) {
     while (!c.closed) {
         auto got = co_await c.tcp->read_some();
         if (!got || got->empty()) {
-            if (!stopping_ && !c.closed) {
-                ++tally_.counts.connection_errors;
-                count_error("connection " + std::to_string(c.index) + ": " +
-                            (got ? std::string("the server closed it") : std::string(net::describe(got.error()))));
-            }
-            c.closed = true;
-            c.writable.raise();
-            co_return;
+            if (stopping_ || c.closed) co_return;
+            // A server may close a kept-alive connection (nginx after keepalive_requests) or
+            // reset it: open another, so the schedule goes on.
+            const std::string why = got ? "the server closed it" : std::string(net::describe(got.error()));
+            if (!co_await reconnect(c, why)) co_return;
+            continue;
         }
         const clock::time_point now = clock::now();
         for (const net::fragment& piece : got->fragments()) {
             c.received.insert(c.received.end(), piece.data(), piece.data() + piece.size());
         }
-        while (c.consumed < c.received.size()) {
+        bool server_closes = false;
+        while (c.consumed < c.received.size() && !server_closes) {
             const std::span<const std::byte> rest(c.received.data() + c.consumed, c.received.size() - c.consumed);
             const response_scan scan = c.work->scan_response(rest);
             if (scan.result == response_scan::outcome::incomplete) break;
@@ -302,10 +302,15 @@ task<void> load_shard::read_stream(connection& c) {
                 c.tcp->abort();
                 co_return;
             }
+            server_closes = c.work->closes_after(rest.first(scan.length));
             c.consumed += scan.length;
             const clock::time_point intended = c.pending.oldest().intended;
             c.pending.pop_oldest();
             answered(c, intended, scan.failed, now);
+        }
+        if (server_closes && !stopping_ && !c.closed) {
+            if (!co_await reconnect(c, "the server said Connection: close")) co_return;
+            continue;
         }
         if (c.consumed == c.received.size() || c.consumed > 65536) {
             c.received.erase(c.received.begin(), c.received.begin() + std::ptrdiff_t(c.consumed));
@@ -314,19 +319,52 @@ task<void> load_shard::read_stream(connection& c) {
     }
 }
 
+// Opens a successor for a stream the server ended. Requests the old one still owed go
+// again, in order, keeping their intended times: their latency includes the reconnect.
+task<bool> load_shard::reconnect(connection& c, std::string why) {
+    c.reconnecting = true;
+    ++tally_.counts.reconnects;
+    if (tally_.counts.reconnects <= 3) tally_.note_problem("connection " + std::to_string(c.index) + ": " + why + "; reconnected");
+    c.received.clear();
+    c.consumed = 0;
+    c.queued.clear();
+    c.tcp.reset();  // its waiting writer resumes with `closed` and leaves the stream to us
+    while (!stopping_ && !c.closed) {
+        auto opened = co_await net::tcp_socket::connect(host_, settings_.server, settings_.server_port,
+                                                        std::chrono::seconds(1));
+        if (stopping_ || c.closed) co_return false;  // the run ended meanwhile; `opened` closes
+        if (opened) {
+            c.tcp = std::move(*opened);
+            break;
+        }
+        ++tally_.counts.connection_errors;
+        count_error("connection " + std::to_string(c.index) + ": reconnect: " + std::string(net::describe(opened.error())));
+        co_await sleep_for(std::chrono::milliseconds(100));
+    }
+    if (!c.tcp) co_return false;
+    c.pending.for_each([&](const in_flight::entry& owed) {
+        const std::size_t size = c.work->build_request(owed.sequence, c.request);
+        c.queued.insert(c.queued.end(), c.request.begin(), c.request.begin() + std::ptrdiff_t(size));
+        ++tally_.counts.resent;
+    });
+    c.reconnecting = false;
+    c.writable.raise();
+    requeue(c);
+    co_return true;
+}
+
 task<void> load_shard::write_stream(connection& c) {
     for (;;) {
         co_await c.writable.wait();
-        while (!c.closed && !c.queued.empty()) {
+        while (!c.closed && !c.reconnecting && !c.queued.empty()) {
             std::swap(c.writing, c.queued);
             c.queued.clear();
             auto written = co_await c.tcp->write_all(c.writing);
-            if (!written) {
-                if (!stopping_ && !c.closed) {
-                    ++tally_.counts.connection_errors;
-                    count_error("connection " + std::to_string(c.index) + ": " + std::string(net::describe(written.error())));
-                }
-                c.closed = true;
+            if (!written && !c.reconnecting && !stopping_ && !c.closed) {
+                // A failed write while reading goes on is the reader's to handle (it sees
+                // the same end of stream); nothing more can be written on this socket.
+                ++tally_.counts.connection_errors;
+                count_error("connection " + std::to_string(c.index) + ": " + std::string(net::describe(written.error())));
             }
         }
         if (c.closed) co_return;
@@ -379,7 +417,9 @@ task<void> load_shard::close() {
         if (c->udp) c->udp->close();
         if (c->tcp) c->tcp->close();
     }
-    for (int turns = 0; live_tasks_ != 0 && turns < 100000; ++turns) co_await yield();
+    // A reconnect in progress ends within its connect timeout (1 s).
+    const clock::time_point give_up = clock::now() + std::chrono::seconds(3);
+    while (live_tasks_ != 0 && clock::now() < give_up) co_await sleep_for(std::chrono::milliseconds(1));
 }
 
 metrics::hdr_histogram load_shard::take_interval() {

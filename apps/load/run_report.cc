@@ -118,12 +118,14 @@ std::string run_report::text() const {
         out += "sluice-load: * too few samples for a confidence interval on that side: it is the data's min or max\n";
     }
     out += format("sluice-load: requests: sent %llu, answered %llu, failed %llu, malformed %llu, timed out %llu, "
-                  "unanswered %llu, late %llu, send failures %llu, connection errors %llu, waited for depth %llu\n",
+                  "unanswered %llu, late %llu, send failures %llu, connection errors %llu, waited for depth %llu; "
+                  "reconnects %llu (%llu requests sent again)\n",
                   (unsigned long long)counts_.sent, (unsigned long long)counts_.completed,
                   (unsigned long long)counts_.failed, (unsigned long long)counts_.malformed,
                   (unsigned long long)counts_.timeouts, (unsigned long long)counts_.unanswered,
                   (unsigned long long)counts_.late_answers, (unsigned long long)counts_.send_failures,
-                  (unsigned long long)counts_.connection_errors, (unsigned long long)counts_.held_back);
+                  (unsigned long long)counts_.connection_errors, (unsigned long long)counts_.held_back,
+                  (unsigned long long)counts_.reconnects, (unsigned long long)counts_.resent);
     for (const std::string& problem : problems_) out += "sluice-load: problem: " + problem + "\n";
     if (!settings_.closed_loop) {
         out += format("sluice-load: schedule lag us: p50 %.2f p99 %.2f p99.9 %.2f max %.2f; never sent %llu of %llu due\n",
@@ -171,6 +173,7 @@ std::string run_report::json() const {
         << ", \"unanswered\": " << counts_.unanswered << ", \"late_answers\": " << counts_.late_answers
         << ", \"send_failures\": " << counts_.send_failures << ", \"connection_errors\": " << counts_.connection_errors
         << ", \"held_back\": " << counts_.held_back << ", \"unsent\": " << counts_.unsent
+        << ", \"reconnects\": " << counts_.reconnects << ", \"resent\": " << counts_.resent
         << ", \"errors\": " << counts_.errors() << "},\n";
     out << "  \"latency_us\": {\"min\": " << number(micros(latency_.min())) << ", \"mean\": "
         << number(latency_.mean() / 1000);

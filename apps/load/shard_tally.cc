@@ -16,6 +16,8 @@ void load_counts::add(const load_counts& other) noexcept {
     send_failures += other.send_failures;
     held_back += other.held_back;
     unsent += other.unsent;
+    reconnects += other.reconnects;
+    resent += other.resent;
     connection_errors += other.connection_errors;
 }
 

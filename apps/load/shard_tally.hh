@@ -27,7 +27,9 @@ struct load_counts {
     std::uint64_t send_failures = 0;  // the stack refused a datagram (no route, no mbufs)
     std::uint64_t held_back = 0;   // due requests that waited for --depth (the server's pace)
     std::uint64_t unsent = 0;      // due before the end, never sent, not held: the generator's fault
-    std::uint64_t connection_errors = 0;  // refused, reset or closed by the server
+    std::uint64_t connection_errors = 0;  // a connect failed, or a write or read failed
+    std::uint64_t reconnects = 0;  // the server closed a connection (or reset it); another was opened
+    std::uint64_t resent = 0;      // requests a closed connection owed, sent again on its successor
 
     std::uint64_t errors() const noexcept {
         return failed + malformed + timeouts + unanswered + send_failures + connection_errors;

@@ -63,6 +63,14 @@ public:
     // (the bytes not yet consumed, oldest first) starts with a whole response.
     virtual response_scan scan_response(std::span<const std::byte> received) const = 0;
 
+    // Streams: whether the server closes the connection after this (whole) response, as
+    // HTTP's "Connection: close" says. sluice-load then sends nothing more on it and opens
+    // another; requests it still owed go again on the new one.
+    virtual bool closes_after(std::span<const std::byte> response) const {
+        (void)response;
+        return false;
+    }
+
     // Datagrams (UDP): which request this datagram answers, or nothing when it is not an
     // answer of this workload (counted as malformed). Stream workloads never see this.
     virtual std::optional<std::uint64_t> answered_sequence(std::span<const std::byte> datagram) const {
