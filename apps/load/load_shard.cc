@@ -43,6 +43,8 @@ struct load_shard::connection {
 
 namespace {
 
+constexpr unsigned send_burst = 32;
+
 constexpr auto earliest_first = [](const std::pair<clock::time_point, unsigned>& a,
                                    const std::pair<clock::time_point, unsigned>& b) { return a.first > b.first; };
 
@@ -146,15 +148,19 @@ void load_shard::start(clock::time_point start, double rate) {
     spawn_counted(dispatch());
 }
 
-void load_shard::send_one(connection& c, clock::time_point intended, clock::time_point now) {
+bool load_shard::send_one(connection& c, clock::time_point intended, clock::time_point now) {
     const bool measured = intended >= record_from_;
     const std::size_t size = c.work->build_request(c.pending.next_sequence(), c.request);
     const std::span<const std::byte> bytes(c.request.data(), size);
     if (c.udp) {
         const net::send_status status = c.udp->send_to(settings_.server, settings_.server_port, bytes);
+        // A full device queue or pool is the generator's own limit: the request stays due
+        // and leaves late (schedule lag), instead of being lost.
+        if (status == net::send_status::queue_full || status == net::send_status::no_mbufs) return false;
         if (status != net::send_status::sent) {
             if (measured) ++tally_.counts.send_failures, ++tally_.interval_errors;
-            return;
+            if (tally_.counts.send_failures == 1) tally_.note_problem("a send failed: " + std::string(net::describe(status)));
+            return true;
         }
     } else {
         c.queued.insert(c.queued.end(), bytes.begin(), bytes.end());
@@ -165,6 +171,7 @@ void load_shard::send_one(connection& c, clock::time_point intended, clock::time
     // A request that waited for --depth left late because of the server: not our lag.
     tally_.record_send(now, now - intended, measured && !c.held);
     c.held = false;
+    return true;
 }
 
 task<void> load_shard::dispatch() {
@@ -178,7 +185,10 @@ task<void> load_shard::dispatch() {
     while (!stopping_) {
         const clock::time_point now = clock::now();
         if (now >= end_) break;
-        while (!due_.empty() && due_.front().first <= now) {
+        // At most a burst a turn: the transmit stage runs between bursts, so a backlog (after
+        // the generator was descheduled) drains through the device queue, not into its overflow.
+        unsigned sent_this_turn = 0;
+        while (!due_.empty() && due_.front().first <= now && sent_this_turn++ < send_burst) {
             std::pop_heap(due_.begin(), due_.end(), earliest_first);
             const unsigned which = due_.back().second;
             due_.pop_back();
@@ -189,7 +199,12 @@ task<void> load_shard::dispatch() {
                 ++tally_.counts.held_back;
                 continue;
             }
-            send_one(c, c.schedule.next(), now);
+            if (!send_one(c, c.schedule.peek(), now)) {
+                due_.emplace_back(c.schedule.peek(), which);  // still due; try again next turn
+                std::push_heap(due_.begin(), due_.end(), earliest_first);
+                break;
+            }
+            c.schedule.next();
             if (c.schedule.peek() < end_) {
                 due_.emplace_back(c.schedule.peek(), which);
                 std::push_heap(due_.begin(), due_.end(), earliest_first);

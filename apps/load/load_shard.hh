@@ -57,7 +57,8 @@ private:
     task<void> read_datagrams(connection& c);
     task<void> write_stream(connection& c);
     task<bool> reconnect(connection& c, std::string why);
-    void send_one(connection& c, clock::time_point intended, clock::time_point now);
+    // False when the device could not take it now (the request stays due).
+    bool send_one(connection& c, clock::time_point intended, clock::time_point now);
     void answered(connection& c, clock::time_point intended, bool failed, clock::time_point now);
     void expire_lost_datagrams(clock::time_point now);
     void count_error(std::string problem);

@@ -106,12 +106,13 @@ BOOST_AUTO_TEST_CASE(the_stall_test_open_loop_measures_the_stall_and_closed_loop
     const double p99 = figure(open_json, "p99", "latency_us") / 1000;
     const double p999 = figure(open_json, "p99.9", "latency_us") / 1000;
     BOOST_TEST_MESSAGE("open loop p95 " << p95 << " p99 " << p99 << " p99.9 " << p999 << " ms");
+    // Above, the margin is wider: a busy test machine delays answers after a stall too.
     BOOST_TEST(p95 > implied_ms(0.95) - 10);
-    BOOST_TEST(p95 < implied_ms(0.95) + 10);
+    BOOST_TEST(p95 < implied_ms(0.95) + 15);
     BOOST_TEST(p99 > implied_ms(0.99) - 8);
-    BOOST_TEST(p99 < implied_ms(0.99) + 8);
+    BOOST_TEST(p99 < implied_ms(0.99) + 15);
     BOOST_TEST(p999 > implied_ms(0.999) - 5);
-    BOOST_TEST(p999 < implied_ms(0.999) + 8);
+    BOOST_TEST(p999 < implied_ms(0.999) + 15);
 
     const command_run closed = load_against_echo(
         "--workload sockperf-udp --closed-loop --duration 5 --out " + work.path("closed"), "--stall 100/1000");
