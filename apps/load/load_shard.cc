@@ -31,7 +31,9 @@ struct load_shard::connection {
     std::vector<std::byte> datagram;  // UDP: a datagram's bytes when they span mbufs
     wake_signal writable;
     bool parked = false;  // out of the heap: --depth answers outstanding
-    bool held = false;    // its next request waited on the server, not on us
+    // Requests intended before this waited on the server (--depth was full until then):
+    // their lateness is the server's, not the generator's lag.
+    clock::time_point held_until{};
     bool closed = false;
     bool reconnecting = false;  // the server ended the stream; a successor is being opened
 
@@ -123,7 +125,8 @@ void load_shard::start(clock::time_point start, double rate) {
         c->schedule = arrival_schedule(settings_.arrivals, rate / double(settings_.connections), start,
                                        settings_.seed * 1'000'003 + c->index,
                                        double(c->slot) / double(connections_.size()));
-        c->parked = c->held = false;
+        c->parked = false;
+        c->held_until = {};
         if (!settings_.closed_loop && !c->closed) due_.emplace_back(c->schedule.peek(), c->slot);
     }
     std::make_heap(due_.begin(), due_.end(), earliest_first);
@@ -169,8 +172,7 @@ bool load_shard::send_one(connection& c, clock::time_point intended, clock::time
     c.pending.push(intended);
     if (measured) ++tally_.counts.sent;
     // A request that waited for --depth left late because of the server: not our lag.
-    tally_.record_send(now, now - intended, measured && !c.held);
-    c.held = false;
+    tally_.record_send(now, now - intended, measured && intended >= c.held_until);
     return true;
 }
 
@@ -195,7 +197,7 @@ task<void> load_shard::dispatch() {
             connection& c = *connections_[which];
             if (c.closed) continue;
             if (c.reconnecting || c.pending.full(settings_.depth)) {
-                c.parked = c.held = true;  // its reader puts it back when an answer comes
+                c.parked = true;  // its reader puts it back when an answer comes
                 ++tally_.counts.held_back;
                 continue;
             }
@@ -221,6 +223,7 @@ task<void> load_shard::dispatch() {
 void load_shard::requeue(connection& c) {
     if (!c.parked || c.closed || c.reconnecting || c.pending.full(settings_.depth)) return;
     c.parked = false;
+    c.held_until = clock::now();
     if (c.schedule.peek() >= end_) return;
     due_.emplace_back(c.schedule.peek(), c.slot);
     std::push_heap(due_.begin(), due_.end(), earliest_first);

@@ -68,6 +68,18 @@ struct step_files {
     }
 };
 
+// --depth unset: one in flight closed loop; open loop over TCP 4096; over UDP enough for
+// every request of --timeout at the highest rate (a lost datagram holds its slot that
+// long, and a full ring would stall the schedule on losses instead of counting them).
+unsigned default_depth(const load::load_settings& settings, const std::vector<double>& rates) {
+    if (settings.closed_loop) return 1;
+    auto made = load::make_workload(settings.workload);
+    if (!made || (*made)->transport() != load::transport::udp) return 4096;
+    const double highest = *std::max_element(rates.begin(), rates.end());
+    const double needed = highest / settings.connections * std::chrono::duration<double>(settings.timeout).count() * 1.25;
+    return unsigned(std::clamp(needed, 4096.0, double(1u << 22)));
+}
+
 std::string rate_folder(double rate) {
     char name[64];
     std::snprintf(name, sizeof name, "rate-%.0f", rate);
@@ -136,7 +148,7 @@ int main(int argc, char** argv) {
                      settings.closed_loop);
     options.add_count("connections", "connections (UDP: local ports) in all, spread over the shards (default 1)",
                       settings.connections, 1, 100000, "4");
-    options.add_count("depth", "requests one connection may have unanswered (default: 4096 open loop, 1 closed)",
+    options.add_count("depth", "requests one connection may have unanswered (default: closed loop 1; open loop 4096 over TCP, over UDP what --timeout at --rate needs)",
                       settings.depth, 1, 65536, "16");
     options.add_count("duration", "seconds measured, after the warm-up (default 10)", duration, 1, 86400, "10");
     options.add_count("warmup", "seconds sent but not recorded first (default 1)", warmup, 0, 3600, "1");
@@ -187,17 +199,17 @@ int main(int argc, char** argv) {
         settings.timeout = std::chrono::milliseconds(timeout_ms);
         settings.interval = std::chrono::milliseconds(interval_ms);
         settings.max_lag = std::chrono::microseconds(max_lag_us);
-        if (settings.depth == 0) settings.depth = settings.closed_loop ? 1 : 4096;
+        if (!sweep_rates.empty() && settings.closed_loop) {
+            return error{"--sweep steps the offered rate of an open loop; drop --closed-loop or --sweep"};
+        }
+        if (sweep_rates.empty()) sweep_rates.push_back(settings.rate);
+        if (settings.depth == 0) settings.depth = default_depth(settings, sweep_rates);
         if (quiet) progress = false;
         const unsigned shard_count = unsigned(config.cpus.size());
         if (settings.connections < shard_count) {
             return error{"--connections " + std::to_string(settings.connections) + " is fewer than the " +
                          std::to_string(shard_count) + " shards; give at least one connection a shard"};
         }
-        if (!sweep_rates.empty() && settings.closed_loop) {
-            return error{"--sweep steps the offered rate of an open loop; drop --closed-loop or --sweep"};
-        }
-        if (sweep_rates.empty()) sweep_rates.push_back(settings.rate);
         if (!out_folder.empty()) {
             std::error_code failed;
             std::filesystem::create_directories(out_folder, failed);
