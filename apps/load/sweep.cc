@@ -1,5 +1,6 @@
 #include "apps/load/sweep.hh"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <sstream>
@@ -41,7 +42,12 @@ result<std::vector<double>> parse_sweep(std::string_view text) {
 
 std::optional<knee> find_knee(const std::vector<sweep_step>& steps) {
     if (steps.empty()) return std::nullopt;
-    const double low_load_p99 = steps.front().p99_us;
+    // The low-load level: the median p99 of the first three rates, so that one noisy run
+    // at the bottom neither hides the knee nor invents one.
+    std::vector<double> first;
+    for (std::size_t i = 0; i < steps.size() && i < 3; ++i) first.push_back(steps[i].p99_us);
+    std::sort(first.begin(), first.end());
+    const double low_load_p99 = first[first.size() / 2];
     for (std::size_t i = 0; i < steps.size(); ++i) {
         const sweep_step& step = steps[i];
         if (!step.valid) return knee{i, "the run is INVALID"};
@@ -49,7 +55,7 @@ std::optional<knee> find_knee(const std::vector<sweep_step>& steps) {
             return knee{i, format("answered %.1f %% of the offered rate", 100 * step.answered / step.offered)};
         }
         if (i > 0 && step.p99_us > knee_p99_factor * low_load_p99) {
-            return knee{i, format("p99 %.1fx the lowest rate's", step.p99_us / low_load_p99)};
+            return knee{i, format("p99 %.1fx the low-load level", step.p99_us / low_load_p99)};
         }
     }
     return std::nullopt;
@@ -83,7 +89,8 @@ std::string sweep_json(const std::vector<sweep_step>& steps, const std::optional
     } else {
         out << "  \"knee\": null,\n";
     }
-    out << format("  \"rule\": \"p99 above %.1fx the lowest rate's, or answered below %.0f %% of offered, or INVALID\"\n}\n",
+    out << format("  \"rule\": \"p99 above %.1fx the low-load level (the median p99 of the first three rates), or "
+                  "answered below %.0f %% of offered, or INVALID\"\n}\n",
                   knee_p99_factor, knee_answered_fraction * 100);
     return out.str();
 }
