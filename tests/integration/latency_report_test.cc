@@ -95,4 +95,33 @@ BOOST_AUTO_TEST_CASE(bad_arguments_exit_2_with_one_line) {
     BOOST_CHECK_MESSAGE(ratio.output.find("--ratio a/b") != std::string::npos, ratio.output);
 }
 
+BOOST_AUTO_TEST_CASE(adds_sluice_load_runs_in_a_table_of_their_own_with_their_verdicts) {
+    scratch work;
+    const auto write_summary = [&](const std::string& folder, bool valid) {
+        std::filesystem::create_directories(work.path(folder));
+        std::ofstream(work.path(folder + "/summary.json"))
+            << "{\"tool\": \"sluice-load\", \"format\": 1, \"workload\": \"sockperf-udp\", \"mode\": \"open\", "
+               "\"arrivals\": \"poisson\", \"offered_rate\": 20000, \"achieved_rate\": 19990, "
+               "\"latency_us\": {\"p50\": 12.5, \"p90\": 20, \"p99\": 31.25, \"p99.9\": 40, \"p99.99\": 50, \"max\": 60}, "
+               "\"schedule_lag_us\": {\"p99.9\": 1.5}, \"checks\": {\"arrivals\": {\"passed\": true}}, "
+               "\"valid\": " << (valid ? "true, \"invalid_reason\": null}" : "false, \"invalid_reason\": \"generator-bound: lag\"}");
+    };
+    write_summary("good", true);
+    write_summary("late", false);
+    const command_run run = run_command(report_tool() + " --load good=" + work.path("good") + " --load late=" +
+                                        work.path("late") + " --out " + work.path("out"));
+    BOOST_TEST(run.exit_code == 0, run.output);
+    const std::string md = read_file(work.path("out/report.md"));
+    BOOST_TEST(md.find("| good | open, poisson | 20,000 | 19,990 | 12.50 | 20.00 | 31.25 |") != std::string::npos, md);
+    BOOST_TEST(md.find("| 1.50 | arrivals pass | valid |") != std::string::npos, md);
+    BOOST_TEST(md.find("| INVALID: generator-bound |") != std::string::npos, md);
+    BOOST_TEST(md.find("- late: INVALID: generator-bound: lag") != std::string::npos, md);
+    BOOST_TEST(read_file(work.path("out/report.html")).find("<h2>sluice-load runs</h2>") != std::string::npos);
+
+    const command_run missing = run_command(report_tool() + " --load gone=" + work.path("nowhere") + " --out " +
+                                            work.path("out2"));
+    BOOST_TEST(missing.exit_code == 1);
+    BOOST_TEST(missing.output.find("--load gone=") != std::string::npos, missing.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
