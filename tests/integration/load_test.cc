@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <filesystem>
 #include <regex>
 #include <string>
@@ -160,6 +161,32 @@ BOOST_AUTO_TEST_CASE(bad_command_lines_end_with_one_line_naming_the_fix) {
     const program_run no_server = run_program("sluice-load", "--port net_memif0 --address 198.18.0.2/24 -- --no-huge");
     BOOST_TEST(no_server.exit_code == 1);
     BOOST_TEST(problem_lines(no_server.err).find("--server") != std::string::npos);
+}
+
+// sluice-echo --faults delays each frame 1 ms plus a uniform draw from [0, 1 ms], on the
+// way in and on the way out: a round trip gains 2 ms plus the sum of two such draws, a
+// triangular distribution on [0, 2 ms]. Its quantile is sqrt(2q) ms up to the median and
+// 2 - sqrt(2(1 - q)) ms above. On a quiet machine the measured p50/p90/p99 were within
+// 1 % (3.009, 3.578, 3.893 ms against 3.000, 3.553, 3.859); the test allows 6 %, as
+// the host may take a core for a millisecond now and then (the histogram's own
+// precision is 0.1 %).
+BOOST_AUTO_TEST_CASE(the_sim_wires_delay_and_jitter_come_back_as_their_distribution) {
+    scratch work;
+    const command_run run = load_against_echo(
+        "--workload sockperf-udp --rate 2000 --arrivals constant --duration 5 --out " + work.path("delay"),
+        "--faults delay-us=1000,jitter-us=1000,seed=7");
+    BOOST_TEST(run.exit_code == 0);
+    const std::string json = read_file(work.path("delay/summary.json"));
+    BOOST_TEST(figure(json, "errors") == 0);
+    const auto expected_ms = [](double q) {
+        const double triangular = q <= 0.5 ? std::sqrt(2 * q) : 2 - std::sqrt(2 * (1 - q));
+        return 2 + triangular;
+    };
+    for (const auto& [key, q] : {std::pair{"p50", 0.5}, std::pair{"p90", 0.9}, std::pair{"p99", 0.99}}) {
+        const double measured = figure(json, key, "latency_us") / 1000;
+        BOOST_TEST_MESSAGE(key << ": measured " << measured << " ms, configured " << expected_ms(q) << " ms");
+        BOOST_TEST(measured == expected_ms(q), boost::test_tools::tolerance(0.06));
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
