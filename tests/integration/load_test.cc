@@ -14,6 +14,7 @@
 #include <string>
 #include <tuple>
 
+#include "tests/integration/load_summary.hh"
 #include "tests/integration/run_program.hh"
 
 namespace {
@@ -41,17 +42,10 @@ command_run load_against_echo(const std::string& load_options, const std::string
     return run;
 }
 
-// A number from the JSON summary: "key": value, the first match after `after`.
 double figure(const std::string& json, const std::string& key, const std::string& after = "") {
-    const std::size_t from = after.empty() ? 0 : json.find("\"" + after + "\"");
-    std::smatch match;
-    const std::string rest = json.substr(from == std::string::npos ? 0 : from);
-    const std::regex pattern("\"" + std::regex_replace(key, std::regex(R"([.])"), R"(\.)") + "\": (-?[0-9.e+]+)");
-    BOOST_REQUIRE_MESSAGE(std::regex_search(rest, match, pattern), "no " << key << " in " << json);
-    return std::stod(match[1]);
+    return sluice::testing::summary_figure(json, key, after);
 }
-
-bool says_valid(const std::string& json) { return json.find("\"valid\": true") != std::string::npos; }
+bool says_valid(const std::string& json) { return sluice::testing::summary_says_valid(json); }
 
 }  // namespace
 
