@@ -440,6 +440,12 @@ task<void> load_shard::close() {
     while (live_tasks_ != 0 && clock::now() < give_up) co_await sleep_for(std::chrono::milliseconds(1));
 }
 
+metrics::hdr_histogram load_shard::take_interval_lag() {
+    metrics::hdr_histogram taken = make_latency_histogram();
+    std::swap(taken, tally_.interval_lag);
+    return taken;
+}
+
 metrics::hdr_histogram load_shard::take_interval() {
     metrics::hdr_histogram taken = make_latency_histogram();
     std::swap(taken, tally_.interval);

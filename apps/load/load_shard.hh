@@ -45,6 +45,8 @@ public:
 
     // The interval histogram since the last call, and errors since then (progress).
     metrics::hdr_histogram take_interval();
+    // The schedule lag since the last call (the interval log's "lag" entries).
+    metrics::hdr_histogram take_interval_lag();
     std::uint64_t take_interval_errors() noexcept { return std::exchange(tally_.interval_errors, 0); }
     const shard_tally& tally() const noexcept { return tally_; }
     unsigned connection_count() const noexcept { return unsigned(connections_.size()); }

@@ -256,12 +256,16 @@ int main(int argc, char** argv) {
             });
         }
         if (files) {
-            files->writer->write_comment("sluice-load " + settings.workload.name + ", latency in ns from the intended send time");
+            files->writer->write_comment("sluice-load " + settings.workload.name +
+                                         ", latency in ns from the intended send time; Tag=lag: the schedule lag");
             files->writer->write_header(double(std::time(nullptr)));
         }
         clock::time_point mark = record_from;
         co_await sleep_until(record_from);
-        for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->take_interval(); });
+        for (unsigned s = 0; s < count; ++s) {
+            co_await submit_to(s, [&, s]() { return shards[s]->take_interval(); });
+            co_await submit_to(s, [&, s]() { return shards[s]->take_interval_lag(); });
+        }
         for (bool last = false; !last;) {
             const clock::time_point next = std::min(mark + settings.interval, end);
             last = next >= end;
@@ -270,14 +274,20 @@ int main(int argc, char** argv) {
                 for (unsigned s = 0; s < count; ++s) co_await submit_to(s, [&, s]() { return shards[s]->drain(); });
             }
             metrics::hdr_histogram merged = load::make_latency_histogram();
+            metrics::hdr_histogram lag = load::make_latency_histogram();
             std::uint64_t errors = 0;
             for (unsigned s = 0; s < count; ++s) {
                 merged.merge(co_await submit_to(s, [&, s]() { return shards[s]->take_interval(); }));
+                lag.merge(co_await submit_to(s, [&, s]() { return shards[s]->take_interval_lag(); }));
                 errors += co_await submit_to(s, [&, s]() { return shards[s]->take_interval_errors(); });
             }
             const double from = std::chrono::duration<double>(mark - record_from).count();
             const double length = std::chrono::duration<double>(next - mark).count();
-            if (files) files->writer->write_interval(from, length, merged);
+            if (files) {
+                files->writer->write_interval(from, length, merged);
+                // The generator's own lateness, tagged: HdrHistogram's tools select it with -tag lag.
+                if (!settings.closed_loop) files->writer->write_interval(from, length, lag, "lag");
+            }
             if (progress) {
                 std::printf("sluice-load: [%7.1f s] answered %9.0f/s  p50 %9.2f us  p99 %9.2f us  errors %llu\n",
                             from + length, double(merged.count()) / length, merged.value_at_percentile(50) / 1000.0,

@@ -22,7 +22,10 @@ void load_counts::add(const load_counts& other) noexcept {
 }
 
 shard_tally::shard_tally()
-    : latency(make_latency_histogram()), interval(make_latency_histogram()), lag(make_latency_histogram()) {
+    : latency(make_latency_histogram()),
+      interval(make_latency_histogram()),
+      lag(make_latency_histogram()),
+      interval_lag(make_latency_histogram()) {
     latency_sample.reserve(max_sample);
     send_gaps.reserve(max_sample);
 }
@@ -36,7 +39,10 @@ void shard_tally::record_latency(clock::duration latency_ns) {
 }
 
 void shard_tally::record_send(clock::time_point now, clock::duration lag_ns, bool measured) {
-    if (measured) lag.record(lag_ns.count());
+    if (measured) {
+        lag.record(lag_ns.count());
+        interval_lag.record(lag_ns.count());
+    }
     // Every k-th gap (not the gap between every k-th send: that is a sum of k gaps).
     if (last_send != clock::time_point{} && measured && gaps_seen++ % gap_stride == 0 &&
         send_gaps.size() < max_sample) {

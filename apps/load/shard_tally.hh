@@ -43,6 +43,7 @@ struct shard_tally {
     metrics::hdr_histogram latency;   // recorded requests, from intended send to answer
     metrics::hdr_histogram interval;  // the same, since the progress display last took it
     metrics::hdr_histogram lag;       // actual minus intended send time (open loop)
+    metrics::hdr_histogram interval_lag;  // the same, since the interval log last took it
     load_counts counts;
     std::uint64_t interval_errors = 0;
 
