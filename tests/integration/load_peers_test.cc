@@ -3,9 +3,9 @@
 // by the test in a namespace of its own with its own settings, never the machine's
 // services. Open loop, every request is answered (no errors), also when nginx closes a
 // kept-alive connection after its 1000th answer, as it does by default. Closed loop,
-// sluice-load's rate and latency agree with what the servers' own clients (sockperf, wrk,
-// redis-benchmark) measure against the same server in the same rig run. The runs raise
-// --max-lag-us: these cases check counting and agreement, not how quiet the machine is.
+// sluice-load loses nothing, and its figures are printed beside those of the servers' own
+// clients (sockperf, wrk, redis-benchmark) in the same rig run; speed is not asserted. The
+// runs raise --max-lag-us: these cases check counting, not how quiet the machine is.
 // A machine that cannot build the rig, or lacks a peer program, reports the cases skipped.
 #include <boost/test/unit_test.hpp>
 
@@ -187,27 +187,21 @@ closed_loop_figures redis_benchmark_figures(const std::string& output) {
 }
 
 // The kernel client and sluice-load each keep one request in flight on one connection to
-// the same server. sluice-load's side never enters the kernel's socket layer and spins
-// instead of sleeping in recv (waking a vCPU costs about 20 us on these VMs), so it should
-// be as fast or faster: measured here (2 vCPUs shared with other work, seven runs of each
-// pair), its rate was 1.5-2.2x the kernel client's and its p50 0.40-0.63x. Each bound keeps
-// about a 2x margin over that: rate at least 0.8x, p50 at most 1.25x. And p50 at least
-// 0.2x: both round trips cross the server's whole kernel path, so one five times shorter
-// means answers matched to the wrong requests, not a faster client. The mean is printed,
-// not checked: with one request in flight it is the rate's inverse, and wrk's own mean
-// counts outliers that its rate and p50 do not (700 us beside a 100 us p50 here).
-void expect_agreement(const std::string& kernel_client, const closed_loop_figures& sluice,
-                      const closed_loop_figures& kernel) {
+// the same server. What the test asserts is correctness: sluice-load answered every
+// request with zero errors and nothing malformed (sluice_load_figures), and both tools
+// produced figures. Their speeds are printed side by side, not asserted (a test never
+// checks a wall-clock figure): on this VM sluice-load's rate was 1.5-2.2x the kernel
+// client's and its p50 0.40-0.63x (docs/benchmarks.md, "sluice-load").
+void report_side_by_side(const std::string& kernel_client, const closed_loop_figures& sluice,
+                         const closed_loop_figures& kernel) {
     BOOST_TEST_MESSAGE("closed loop, sluice-load vs " << kernel_client << ": " << sluice.rate << " vs " << kernel.rate
                                                       << " /s; mean " << sluice.mean_us << " vs " << kernel.mean_us
                                                       << " us; p50 " << sluice.p50_us << " vs " << kernel.p50_us
                                                       << " us (round trips)");
-    BOOST_TEST(sluice.rate >= 0.8 * kernel.rate,
-               kernel_client << " rate " << kernel.rate << ", sluice-load's " << sluice.rate);
-    BOOST_TEST(sluice.p50_us <= 1.25 * kernel.p50_us,
-               kernel_client << " p50 " << kernel.p50_us << " us, sluice-load's " << sluice.p50_us << " us");
-    BOOST_TEST(sluice.p50_us >= 0.2 * kernel.p50_us,
-               kernel_client << " p50 " << kernel.p50_us << " us, sluice-load's " << sluice.p50_us << " us");
+    BOOST_TEST(sluice.rate > 0, "sluice-load answered nothing");
+    BOOST_TEST(kernel.rate > 0, kernel_client << " answered nothing");
+    BOOST_TEST(sluice.p50_us > 0);
+    BOOST_TEST(kernel.p50_us > 0);
 }
 
 }  // namespace
@@ -253,7 +247,7 @@ BOOST_AUTO_TEST_CASE(open_loop_against_redis_server_answers_get_and_set,
     expect_every_request_answered(run, read_file(work.path("redis/summary.json")), 15000);
 }
 
-BOOST_AUTO_TEST_CASE(closed_loop_agrees_with_sockperf_ping_pong,
+BOOST_AUTO_TEST_CASE(closed_loop_loses_nothing_run_beside_sockperf_ping_pong,
                      *needs({"sockperf"}) * boost::unit_test::timeout(300)) {
     scratch work;
     const command_run run =
@@ -261,21 +255,21 @@ BOOST_AUTO_TEST_CASE(closed_loop_agrees_with_sockperf_ping_pong,
                                             work.path("closed"),
                 "sockperf ping-pong -i 198.18.0.1 -p 11111 -m 64 -t 4");
     BOOST_TEST(run.exit_code == 0);
-    expect_agreement("sockperf", sluice_load_figures(read_file(work.path("closed/summary.json"))),
+    report_side_by_side("sockperf", sluice_load_figures(read_file(work.path("closed/summary.json"))),
                      sockperf_figures(run.output));
 }
 
-BOOST_AUTO_TEST_CASE(closed_loop_agrees_with_wrk, *needs({"nginx", "wrk"}) * boost::unit_test::timeout(300)) {
+BOOST_AUTO_TEST_CASE(closed_loop_loses_nothing_run_beside_wrk, *needs({"nginx", "wrk"}) * boost::unit_test::timeout(300)) {
     scratch work;
     const command_run run =
         run_rig(nginx_server(work, keep_connections_open),
                 "--workload http --closed-loop --duration 3 --out " + work.path("closed"),
                 "wrk -t1 -c1 -d3s --latency http://198.18.0.1:8080/");
     BOOST_TEST(run.exit_code == 0);
-    expect_agreement("wrk", sluice_load_figures(read_file(work.path("closed/summary.json"))), wrk_figures(run.output));
+    report_side_by_side("wrk", sluice_load_figures(read_file(work.path("closed/summary.json"))), wrk_figures(run.output));
 }
 
-BOOST_AUTO_TEST_CASE(closed_loop_agrees_with_redis_benchmark,
+BOOST_AUTO_TEST_CASE(closed_loop_loses_nothing_run_beside_redis_benchmark,
                      *needs({"redis-server", "redis-benchmark"}) * boost::unit_test::timeout(300)) {
     scratch work;
     const command_run run = run_rig(redis_server(work),
@@ -284,7 +278,7 @@ BOOST_AUTO_TEST_CASE(closed_loop_agrees_with_redis_benchmark,
                                     "redis-benchmark -h 198.18.0.1 -p 6379 -c 1 -P 1 -n 10000 -r 100000 -d 32 "
                                     "-t set,get --csv");
     BOOST_TEST(run.exit_code == 0);
-    expect_agreement("redis-benchmark", sluice_load_figures(read_file(work.path("closed/summary.json"))),
+    report_side_by_side("redis-benchmark", sluice_load_figures(read_file(work.path("closed/summary.json"))),
                      redis_benchmark_figures(run.output));
 }
 
