@@ -26,49 +26,42 @@ void fill_pattern(std::span<std::byte> out, std::size_t from) {
 
 }  // namespace
 
-echo_workload::echo_workload(load::transport carried_over, std::size_t message_size)
-    : transport_(carried_over), message_size_(std::max<std::size_t>(message_size, 8)), template_(message_size_) {
-    fill_pattern(template_, 8);
+std::size_t numbered_message_workload::build_request(std::uint64_t sequence, std::span<std::byte> out) {
+    // A copy of the fixed bytes, then the number: cheaper than writing the pattern anew.
+    const auto message = out.first(template_.size());
+    std::memcpy(message.data(), template_.data(), template_.size());
+    store_be(message, 0, sequence, 8);
+    return template_.size();
+}
+
+echo_workload::echo_workload(load::transport carried_over, std::size_t size)
+    : numbered_message_workload(carried_over, std::max<std::size_t>(size, 8)) {
+    fill_pattern(template_bytes(), 8);
 }
 
 std::string_view echo_workload::name() const noexcept {
-    return transport_ == load::transport::udp ? "echo-udp" : "echo-tcp";
-}
-
-std::size_t echo_workload::build_request(std::uint64_t sequence, std::span<std::byte> out) {
-    // A copy of the fixed bytes, then the number: cheaper than writing the pattern anew.
-    const auto message = out.first(message_size_);
-    std::memcpy(message.data(), template_.data(), message_size_);
-    store_be(message, 0, sequence, 8);
-    return message_size_;
+    return transport() == load::transport::udp ? "echo-udp" : "echo-tcp";
 }
 
 response_scan echo_workload::scan_response(std::span<const std::byte> received) const {
-    if (received.size() < message_size_) return response_scan::need_more();
-    return response_scan::whole(message_size_);
+    if (received.size() < message_size()) return response_scan::need_more();
+    return response_scan::whole(message_size());
 }
 
 std::optional<std::uint64_t> echo_workload::answered_sequence(std::span<const std::byte> datagram) const {
-    if (datagram.size() != message_size_) return std::nullopt;
+    if (datagram.size() != message_size()) return std::nullopt;
     return load_be(datagram, 0, 8);
 }
 
-sockperf_workload::sockperf_workload(load::transport carried_over, std::size_t message_size)
-    : transport_(carried_over), message_size_(std::max(message_size, sockperf_header_length)), template_(message_size_) {
-    store_be(template_, 8, sockperf_flag_client | sockperf_flag_pong_request, 2);
-    store_be(template_, 10, message_size_, 4);
-    fill_pattern(template_, sockperf_header_length);
+sockperf_workload::sockperf_workload(load::transport carried_over, std::size_t size)
+    : numbered_message_workload(carried_over, std::max(size, sockperf_header_length)) {
+    store_be(template_bytes(), 8, sockperf_flag_client | sockperf_flag_pong_request, 2);
+    store_be(template_bytes(), 10, message_size(), 4);
+    fill_pattern(template_bytes(), sockperf_header_length);
 }
 
 std::string_view sockperf_workload::name() const noexcept {
-    return transport_ == load::transport::udp ? "sockperf-udp" : "sockperf-tcp";
-}
-
-std::size_t sockperf_workload::build_request(std::uint64_t sequence, std::span<std::byte> out) {
-    const auto message = out.first(message_size_);
-    std::memcpy(message.data(), template_.data(), message_size_);
-    store_be(message, 0, sequence, 8);
-    return message_size_;
+    return transport() == load::transport::udp ? "sockperf-udp" : "sockperf-tcp";
 }
 
 response_scan sockperf_workload::scan_response(std::span<const std::byte> received) const {
