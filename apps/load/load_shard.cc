@@ -26,8 +26,7 @@ struct load_shard::connection {
     std::vector<std::byte> request;   // one request, built in place
     std::vector<std::byte> queued;    // TCP: requests the writer has not taken yet
     std::vector<std::byte> writing;   // TCP: what the writer is handing to the socket
-    std::vector<std::byte> received;  // TCP: answer bytes not consumed yet
-    std::size_t consumed = 0;         // of `received`
+    std::vector<std::byte> received;  // TCP: the start of an answer that has not all come
     std::vector<std::byte> datagram;  // UDP: a datagram's bytes when they span mbufs
     wake_signal writable;
     bool parked = false;  // out of the heap: --depth answers outstanding
@@ -302,39 +301,56 @@ task<void> load_shard::read_stream(connection& c) {
             continue;
         }
         const clock::time_point now = clock::now();
-        for (const net::fragment& piece : got->fragments()) {
-            c.received.insert(c.received.end(), piece.data(), piece.data() + piece.size());
-        }
         bool server_closes = false;
-        while (c.consumed < c.received.size() && !server_closes) {
-            const std::span<const std::byte> rest(c.received.data() + c.consumed, c.received.size() - c.consumed);
-            const response_scan scan = c.work->scan_response(rest);
-            if (scan.result == response_scan::outcome::incomplete) break;
-            if (scan.result == response_scan::outcome::malformed || c.pending.empty()) {
-                // The stream's framing is lost: nothing after this can be matched.
-                ++tally_.counts.malformed;
-                count_error("connection " + std::to_string(c.index) + ": " +
-                            (c.pending.empty() ? std::string("an answer with no request outstanding") : scan.problem));
-                c.closed = true;
-                c.writable.raise();
-                c.tcp->abort();
-                co_return;
+        for (const net::fragment& piece : got->fragments()) {
+            // Answers are matched in the received mbufs themselves; only a partial answer at
+            // the end of a piece is copied aside, to be joined with what comes next.
+            std::span<const std::byte> bytes(piece.data(), piece.size());
+            if (!c.received.empty()) {
+                c.received.insert(c.received.end(), bytes.begin(), bytes.end());
+                bytes = c.received;
             }
-            server_closes = c.work->closes_after(rest.first(scan.length));
-            c.consumed += scan.length;
-            const clock::time_point intended = c.pending.oldest().intended;
-            c.pending.pop_oldest();
-            answered(c, intended, scan.failed, now);
+            const auto used = match_answers(c, bytes, now, server_closes);
+            if (!used) co_return;  // framing lost; the connection is closed
+            if (bytes.data() == c.received.data()) {
+                c.received.erase(c.received.begin(), c.received.begin() + std::ptrdiff_t(*used));
+            } else {
+                c.received.assign(bytes.begin() + std::ptrdiff_t(*used), bytes.end());
+            }
+            if (server_closes) break;
         }
         if (server_closes && !stopping_ && !c.closed) {
             if (!co_await reconnect(c, "the server said Connection: close")) co_return;
-            continue;
-        }
-        if (c.consumed == c.received.size() || c.consumed > 65536) {
-            c.received.erase(c.received.begin(), c.received.begin() + std::ptrdiff_t(c.consumed));
-            c.consumed = 0;
         }
     }
+}
+
+// The whole answers at the front of `bytes`, matched with the oldest requests: how many
+// bytes they took, or nothing when the stream's framing is lost (then the connection is
+// closed: nothing after a bad answer can be matched).
+std::optional<std::size_t> load_shard::match_answers(connection& c, std::span<const std::byte> bytes,
+                                                     clock::time_point now, bool& server_closes) {
+    std::size_t used = 0;
+    while (used < bytes.size() && !server_closes) {
+        const std::span<const std::byte> rest = bytes.subspan(used);
+        const response_scan scan = c.work->scan_response(rest);
+        if (scan.result == response_scan::outcome::incomplete) break;
+        if (scan.result == response_scan::outcome::malformed || c.pending.empty()) {
+            ++tally_.counts.malformed;
+            count_error("connection " + std::to_string(c.index) + ": " +
+                        (c.pending.empty() ? std::string("an answer with no request outstanding") : scan.problem));
+            c.closed = true;
+            c.writable.raise();
+            c.tcp->abort();
+            return std::nullopt;
+        }
+        server_closes = c.work->closes_after(rest.first(scan.length));
+        used += scan.length;
+        const clock::time_point intended = c.pending.oldest().intended;
+        c.pending.pop_oldest();
+        answered(c, intended, scan.failed, now);
+    }
+    return used;
 }
 
 // Opens a successor for a stream the server ended. Requests the old one still owed go
@@ -344,7 +360,6 @@ task<bool> load_shard::reconnect(connection& c, std::string why) {
     ++tally_.counts.reconnects;
     if (tally_.counts.reconnects <= 3) tally_.note_problem("connection " + std::to_string(c.index) + ": " + why + "; reconnected");
     c.received.clear();
-    c.consumed = 0;
     c.queued.clear();
     c.tcp.reset();  // its waiting writer resumes with `closed` and leaves the stream to us
     while (!stopping_ && !c.closed) {

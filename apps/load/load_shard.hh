@@ -5,6 +5,8 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,8 @@ private:
     task<void> read_datagrams(connection& c);
     task<void> write_stream(connection& c);
     task<bool> reconnect(connection& c, std::string why);
+    std::optional<std::size_t> match_answers(connection& c, std::span<const std::byte> bytes, clock::time_point now,
+                                             bool& server_closes);
     // False when the device could not take it now (the request stays due).
     bool send_one(connection& c, clock::time_point intended, clock::time_point now);
     void answered(connection& c, clock::time_point intended, bool failed, clock::time_point now);
