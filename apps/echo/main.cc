@@ -124,6 +124,12 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
                        std::to_string(stack.reassembly().counters().datagrams_completed) + "; transmit queue full " +
                        std::to_string(c.transmit_queue_full) + ", no mbufs " + std::to_string(c.no_mbufs) +
                        ", icmp rate-limited " + std::to_string(c.icmp_rate_limited) + "\n";
+    // TCP's output: how much of it the device cut (TSO) or summed (checksum offload).
+    const net::tcp::tcp_counters& tcp = stack.tcp_layer().counters();
+    text += "sluice-echo: shard " + std::to_string(shard_id) + ": tcp segments in " +
+            std::to_string(tcp.segments_received) + ", out " + std::to_string(tcp.segments_sent) + "; tso segments " +
+            std::to_string(tcp.segmentation_offloaded) + ", cut in software " + std::to_string(tcp.segmented_in_software) +
+            ", checksum offloaded " + std::to_string(tcp.checksum_offloaded) + "\n";
     if (!server.socket->groups().empty()) {
         text += "sluice-echo: shard " + std::to_string(shard_id) + ": multicast received " +
                 std::to_string(server.multicast) + " in " + std::to_string(server.socket->groups().size()) +

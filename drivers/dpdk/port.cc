@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string_view>
 
 #include "sluice/dpdk/reta.hh"
 #include "sluice/dpdk/setup_hint.hh"
@@ -122,6 +123,23 @@ result<std::unique_ptr<port>> port::open(const std::string& name, const port_con
     want_tx(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM, offloads.tx_ipv4_checksum);
     want_tx(RTE_ETH_TX_OFFLOAD_TCP_CKSUM, offloads.tx_tcp_checksum);
     want_tx(RTE_ETH_TX_OFFLOAD_UDP_CKSUM, offloads.tx_udp_checksum);
+    // TCP sends the send buffer's mbufs chained behind a header mbuf: ask for chains
+    // wherever the device needs asking (most take them anyway).
+    bool multi_segment = false;
+    want_tx(RTE_ETH_TX_OFFLOAD_MULTI_SEGS, multi_segment);
+    // TSO only with both checksums, which each frame it makes needs (offload_flags.hh),
+    // and with chains, which a 64 KiB segment from the send buffer always is.
+    if (offloads.tx_ipv4_checksum && offloads.tx_tcp_checksum && multi_segment && config.tcp_segmentation) {
+        want_tx(RTE_ETH_TX_OFFLOAD_TCP_TSO, offloads.tx_tcp_segmentation);
+        offloads.tx_max_chain = info.tx_desc_lim.nb_seg_max;
+        // net_tap compares a TSO frame, Ethernet header included, with the MTU itself
+        // (offload_flags.hh); everywhere else the frame may be the MTU plus its header.
+        std::uint16_t mtu = 0;
+        if (info.driver_name != nullptr && std::string_view(info.driver_name) == "net_tap" &&
+            rte_eth_dev_get_mtu(id, &mtu) == 0) {
+            offloads.tx_tso_max_frame = mtu;
+        }
+    }
 
     if (int rc = rte_eth_dev_configure(id, std::uint16_t(queues), std::uint16_t(queues), &conf); rc != 0) {
         return error{failure(name, "configure", rc, "try fewer queues or check the driver's limits")};

@@ -24,6 +24,8 @@ struct port_config {
     bool promiscuous = true;
     // Turn the device's receive timestamps on where it offers them (offload_flags::rx_timestamp).
     bool rx_timestamps = true;
+    // Turn TCP segmentation offload on where the device offers it (offload_flags.hh).
+    bool tcp_segmentation = true;
 };
 
 class port final : public net::device {

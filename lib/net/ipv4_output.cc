@@ -37,7 +37,9 @@ send_status ipv4::send_datagram(const datagram_options& options, wire::ipv4_addr
     header.source = config_.address.address;
     header.destination = destination;
     header.identification = next_identification_++;
-    if (segment.length() + header_length > config_.mtu) {
+    // A TSO segment leaves whole: the device cuts it into frames that fit (ipv4_output.hh).
+    const bool device_segments = offload == l4_checksum_offload::tcp_segmentation;
+    if (segment.length() + header_length > config_.mtu && !device_segments) {
         if (!may_fragment) return send_status::too_large;
         return fragment(header, std::move(segment), now);
     }

@@ -29,7 +29,9 @@ public:
 
     // `offload` asks the device to fill that L4 checksum: the caller stored the pseudo
     // header sum in the field (wire::l4_offload_seed) and checked the segment leaves in
-    // one frame (fits(length)) and the device offers it (offloads()).
+    // one frame (max_unfragmented_payload()) and the device offers it (offloads()). With
+    // tcp_segmentation the segment may be longer than one frame: it is never fragmented,
+    // the device cuts it (TCP checked offloads().tx_tcp_segmentation first).
     [[nodiscard]] virtual send_status send(wire::ipv4_address destination, std::uint8_t protocol, packet&& segment,
                                            l4_checksum_offload offload, clock::time_point now) = 0;
     // A datagram with `options`, never fragmented (too_large when it does not fit one

@@ -25,7 +25,10 @@ struct received_checksums {
     checksum_status ipv4_header = checksum_status::unknown;
     checksum_status l4 = checksum_status::unknown;  // TCP or UDP
 };
-enum class l4_checksum_offload : std::uint8_t { none, udp, tcp };
+// tcp_segmentation: the TCP checksum and TSO (the segment must carry
+// request_tcp_segmentation's fields, and its checksum field the pseudo-header sum taken
+// with a length of zero, DPDK's rule for TSO).
+enum class l4_checksum_offload : std::uint8_t { none, udp, tcp, tcp_segmentation };
 
 // Sharing rule: a packet writes only into bytes no view can see. A segment that a buffer
 // view (or an attached indirect mbuf) references is read-only to the packet — its data,
@@ -132,6 +135,9 @@ public:
     // call only when the device's offload_flags say it can.
     void offload_checksums(std::uint16_t l2_length, std::uint16_t l3_length, bool ipv4_header,
                            l4_checksum_offload l4) noexcept;
+    // TSO's part of the request, before IPv4 adds its own (offload_checksums with
+    // tcp_segmentation): the TCP header's length and the data bytes each frame carries.
+    void request_tcp_segmentation(std::uint16_t tcp_header_length, std::uint16_t segment_size) noexcept;
 
     // A view of bytes [offset, offset + n) (clamped) sharing these mbufs; it can outlive
     // the packet. While it lives, the segments it covers are read-only here.

@@ -172,7 +172,14 @@ void packet::offload_checksums(std::uint16_t l2_length, std::uint16_t l3_length,
     if (ipv4_header) flags |= RTE_MBUF_F_TX_IP_CKSUM;
     if (l4 == l4_checksum_offload::udp) flags |= RTE_MBUF_F_TX_UDP_CKSUM;
     if (l4 == l4_checksum_offload::tcp) flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+    if (l4 == l4_checksum_offload::tcp_segmentation) flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM;
     head_->ol_flags |= flags;
+}
+
+void packet::request_tcp_segmentation(std::uint16_t tcp_header_length, std::uint16_t segment_size) noexcept {
+    if (head_ == nullptr) return;
+    head_->l4_len = tcp_header_length;
+    head_->tso_segsz = segment_size;
 }
 
 // --- views ------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ tcp::connection_options connection_options_for(const stack& owner, const tcp_soc
     chosen.congestion = options.congestion;
     chosen.rto.minimum = options.minimum_rto;
     chosen.delayed_ack = options.delayed_ack;
+    if (!options.segmentation_offload) chosen.segmentation_bytes = 1;  // one MSS a segment
     return owner.tcp_layer().options_for_interface(chosen);
 }
 

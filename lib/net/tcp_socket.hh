@@ -53,6 +53,9 @@ struct tcp_socket_options {
     tcp::congestion_algorithm congestion = tcp::congestion_algorithm::cubic;
     clock::duration minimum_rto = std::chrono::milliseconds(10);
     bool delayed_ack = true;
+    // Segments of up to 64 KiB for the device to cut, where it offers TSO; off: one MSS
+    // a segment (for a capture that must show the frames as the stack built them).
+    bool segmentation_offload = true;
 };
 
 namespace detail {

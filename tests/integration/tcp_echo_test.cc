@@ -21,12 +21,21 @@ namespace {
 using sluice::testing::command_run;
 using sluice::testing::run_command;
 
-boost::test_tools::assertion_result machine_can_run_the_rig(boost::unit_test::test_unit_id) {
-    const command_run check = run_command("timeout 30 " + sluice::testing::source_dir() + "/tools/rig/udp-netns --check");
+// A rig's --check: exit 77 says this machine cannot run it, and why (the skip's message).
+boost::test_tools::assertion_result rig_runs_here(const char* rig) {
+    const command_run check = run_command("timeout 30 " + sluice::testing::source_dir() + "/tools/rig/" + rig + " --check");
     if (check.exit_code != 77) return true;
     boost::test_tools::assertion_result skip(false);
     skip.message() << check.output;
     return skip;
+}
+
+boost::test_tools::assertion_result machine_can_run_the_rig(boost::unit_test::test_unit_id) {
+    return rig_runs_here("udp-netns");
+}
+
+boost::test_tools::assertion_result machine_can_run_the_tap_rig(boost::unit_test::test_unit_id) {
+    return rig_runs_here("tap-netns");
 }
 
 // sluice-echo in the server namespace (adaptive idle: CI has two cores and the kernel's
@@ -66,6 +75,28 @@ BOOST_AUTO_TEST_CASE(echoes_nc_a_256_mib_transfer_sockperf_and_a_thousand_connec
     BOOST_CHECK(output.find("tcp accepted ") != std::string::npos);
     BOOST_CHECK(output.find("malformed 0") != std::string::npos);
     BOOST_CHECK_MESSAGE(output.find("leaking") == std::string::npos, "mbufs left out at exit:\n" << output);
+}
+
+// net_tap offers TSO (its driver cuts each segment with DPDK's GSO library before the
+// kernel reads the frames): sluice-echo hands it segments of many MSS, and the kernel's
+// 64 MiB come back whole (SHA-256), so the frames the device made carry right checksums.
+BOOST_AUTO_TEST_CASE(hands_net_tap_whole_tso_segments_and_64_mib_come_back_whole,
+                     *boost::unit_test::precondition(machine_can_run_the_tap_rig) * boost::unit_test::timeout(400)) {
+    const std::string server = sluice::testing::apps_dir() +
+                               "/sluice-echo --cores $RIG_SERVER_CPU --idle adaptive --port net_tap0 "
+                               "--address 198.18.0.1/30 -- --no-huge --no-pci -m 512 "
+                               "--vdev=net_tap0,iface=$RIG_SERVER_IF";
+    const command_run run = run_command("timeout 360 env TCP_CHECKS_MIB=64 " + sluice::testing::source_dir() +
+                                        "/tools/rig/tap-netns --ready 'ready on' --timeout 300 --server '" + server +
+                                        "' --client '" + sluice::testing::source_dir() + "/tools/rig/tcp-checks nc transfer'");
+    BOOST_TEST_MESSAGE(run.output);
+    BOOST_CHECK_EQUAL(run.exit_code, 0);
+    expect_passed(run.output, {"nc", "transfer"});
+    const std::size_t at = run.output.find("tso segments ");
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "no TCP report line:\n" << run.output);
+    const unsigned long tso = std::stoul(run.output.substr(at + 13));
+    BOOST_CHECK_MESSAGE(tso > 0, "sluice-echo sent no TSO segment over net_tap:\n" << run.output);
+    BOOST_CHECK(run.output.find("cut in software 0,") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(a_256_mib_transfer_comes_back_whole_with_one_percent_loss_each_way,

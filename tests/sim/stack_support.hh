@@ -22,6 +22,7 @@
 #include "sluice/net/wire/ethernet.hh"
 #include "sluice/net/wire/ipv4.hh"
 #include "sluice/net/wire/udp.hh"
+#include "sluice/sim/offload_device.hh"
 #include "sluice/sim/wire.hh"
 #include "tests/sim/sim_support.hh"
 
@@ -88,8 +89,14 @@ struct two_hosts {
     sim::nanoseconds next_housekeeping{0};
     net::stack_limits limits;
 
+    // A's device: its port, or the offload decorator around it when a test asks for one.
+    std::unique_ptr<sim::offload_device> offload_a;
+    net::device* device_a;
+
     explicit two_hosts(const sim::link_profile& profile = {}, std::uint64_t seed = 1,
-                       net::stack_limits stack_limits = {}) : limits(stack_limits) {
+                       net::stack_limits stack_limits = {},
+                       std::optional<sim::offload_device_config> a_offloads = std::nullopt)
+        : limits(stack_limits) {
         sim::wire_config config;
         config.seed = seed;
         config.pool = pool.pool.mempool();
@@ -97,19 +104,25 @@ struct two_hosts {
         wire = std::make_unique<sim::wire>(config);
         port_a = &wire->add_port("host_a", mac_of(1));
         port_b = &wire->add_port("host_b", mac_of(2));
-        a = std::make_unique<net::stack>(net::properties_of(*port_a), host_config("198.18.0.1/24"), limits);
+        device_a = port_a;
+        if (a_offloads) {
+            offload_a = std::make_unique<sim::offload_device>(*port_a, *a_offloads);
+            device_a = offload_a.get();
+        }
+        a = std::make_unique<net::stack>(net::properties_of(*device_a), host_config("198.18.0.1/24"), limits);
         b = std::make_unique<net::stack>(net::properties_of(*port_b), host_config("198.18.0.2/24"), limits);
     }
     ~two_hosts() {
         a.reset();  // stacks free what they hold; the wire frees what is in flight
         b.reset();
+        offload_a.reset();
         wire.reset();
     }
     clock::time_point now() const { return at(wire->now()); }
 
     // One loop turn for both hosts at the wire's current time.
     void turn() {
-        while (net::receive_burst(*a, *port_a, 0, now()) || net::receive_burst(*b, *port_b, 0, now())) {
+        while (net::receive_burst(*a, *device_a, 0, now()) || net::receive_burst(*b, *port_b, 0, now())) {
         }
         if (wire->now() >= next_housekeeping) {
             a->housekeeping(now());
@@ -118,7 +131,7 @@ struct two_hosts {
         }
         if (now() >= a->tcp_deadline()) a->tcp_timers(now());
         if (now() >= b->tcp_deadline()) b->tcp_timers(now());
-        (void)net::transmit_burst(*a, *port_a, 0);
+        (void)net::transmit_burst(*a, *device_a, 0);
         (void)net::transmit_burst(*b, *port_b, 0);
     }
     // When something next happens: a frame lands, housekeeping or a TCP timer is due.

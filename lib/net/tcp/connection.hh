@@ -40,6 +40,10 @@ struct connection_options {
     // The MSS we announce (RFC 9293 3.7.1): the interface MTU less 40 bytes of headers.
     std::uint16_t mss = 1460;
     std::size_t send_buffer = 256 * 1024;
+    // The most data one outgoing segment may carry, in whole MSS, when the device cuts
+    // segments into frames itself (TSO). 0: the interface decides (options_for_interface
+    // sets 64 KiB less headers when the device has TSO); up to one MSS: one MSS a segment.
+    std::uint32_t segmentation_bytes = 0;
     receive_limits receive;
     bool nodelay = true;  // Nagle's algorithm (RFC 9293 3.7.4) off unless asked for
     bool delayed_ack = true;

@@ -55,7 +55,11 @@ void connection::transmit(clock::time_point now) {
             const std::uint32_t queued = std::uint32_t(data_end() - send_next_);
             const std::int32_t window_left = (send_unacknowledged_ + send_window_) - send_next_;
             if (window_left <= 0) break;
-            const std::uint32_t size = std::min({queued, std::uint32_t(send_mss_), std::uint32_t(window_left), usable});
+            // With TSO, whole MSS at a time up to segmentation_bytes: the device cuts them
+            // into the same frames we would have sent one by one.
+            const std::uint32_t most = std::max<std::uint32_t>(send_mss_, options_.segmentation_bytes);
+            std::uint32_t size = std::min({queued, most, std::uint32_t(window_left), usable});
+            if (size > send_mss_) size -= size % send_mss_;
             if (size < send_mss_) {
                 // RFC 9293 3.8.6.2.1: a short segment only when it is all there is, and
                 // then (with Nagle on) only once nothing is in flight.
@@ -86,6 +90,7 @@ bool connection::send_one(seq at, std::uint32_t max_bytes, clock::time_point now
     out.sequence = at;
     out.flags = wire::tcp_ack;
     if (at < data_end()) out.payload = sent_.view(at, max_bytes);
+    if (out.payload.size() > send_mss_) out.segment_size = send_mss_;
     const seq after_data = at + std::uint32_t(out.payload.size());
     if (!out.payload.empty() && after_data == data_end()) out.flags |= wire::tcp_psh;
     if (fin_queued_ && after_data == data_end()) out.flags |= wire::tcp_fin;

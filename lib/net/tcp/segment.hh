@@ -38,6 +38,10 @@ struct outgoing_segment {
     std::uint16_t window = 0;  // already shifted by our window scale
     wire::tcp_options options;
     buffer payload;  // a view of the send buffer: the stack hands it to the device without a copy
+    // Nonzero when the payload is longer than one MSS (connection_options'
+    // segmentation_bytes allowed it): it leaves as frames of this many data bytes each,
+    // cut by the device (TSO) or by the stack's TCP layer.
+    std::uint16_t segment_size = 0;
 
     bool has(std::uint8_t flag) const noexcept { return (flags & flag) != 0; }
     std::uint32_t length() const noexcept {

@@ -1,4 +1,4 @@
-// tcp_protocol: input checks and demultiplexing, ICMP errors, and segment output.
+// tcp_protocol: input checks and demultiplexing, and ICMP errors (output: segment_output.cc).
 #include "sluice/net/tcp/tcp_protocol.hh"
 
 #include <algorithm>
@@ -18,6 +18,12 @@ tcp_protocol::tcp_protocol(ipv4_output& ip, wire::drop_counters& dropped, const 
 connection_options tcp_protocol::options_for_interface(connection_options base) const noexcept {
     const std::size_t room = ip_.max_unfragmented_payload();
     base.mss = std::uint16_t(std::min<std::size_t>(room > wire::tcp_header::min_length ? room - 20 : 536, 65535));
+    // With TSO a segment may carry as much as one IPv4 datagram holds beside the largest
+    // TCP header; segment_output.cc cuts it here when the device cannot take it.
+    if (ip_.offloads().tx_tcp_segmentation && base.segmentation_bytes == 0) {
+        base.segmentation_bytes = std::uint32_t(wire::ipv4_header::max_datagram_length - wire::ipv4_header::min_length -
+                                                wire::tcp_header::max_length);
+    }
     return base;
 }
 
@@ -81,56 +87,6 @@ void tcp_protocol::receive_icmp_error(const icmp_error& error, clock::time_point
     if (error.type == wire::icmp_type_destination_unreachable && error.code == wire::icmp_code_fragmentation_needed) {
         entry->conn.on_path_mtu(std::uint16_t(error.rest & 0xffff), seq(quoted->sequence), now);
         table_.updated(*entry, now);
-    }
-}
-
-void tcp_protocol::send(const four_tuple& tuple, outgoing_segment&& out, clock::time_point now) {
-    const std::size_t header_length = wire::tcp_header::min_length + out.options.length();
-    packet bytes;
-    if (!out.payload.empty()) {
-        // The send buffer's mbufs go to the device attached, not copied (rule 9).
-        auto attached = packet::from_buffer(out.payload);
-        if (!attached) {
-            ++counters_.no_mbufs;
-            return;
-        }
-        bytes = std::move(*attached);
-    } else {
-        auto fresh = packet::allocate();
-        if (!fresh) {
-            ++counters_.no_mbufs;
-            return;
-        }
-        bytes = std::move(*fresh);
-    }
-    auto header_bytes = bytes.prepend(header_length);
-    if (!header_bytes) {
-        ++counters_.no_mbufs;
-        return;
-    }
-    wire::tcp_header header;
-    header.source_port = tuple.local_port;
-    header.destination_port = tuple.remote_port;
-    header.sequence = out.sequence.value;
-    header.acknowledgment = out.has(wire::tcp_ack) ? out.acknowledgment.value : 0;
-    header.data_offset_words = std::uint8_t(header_length / 4);
-    header.flags = out.flags;
-    header.window = out.window;
-    header.emit(*header_bytes);
-    out.options.emit(header_bytes->subspan(wire::tcp_header::min_length));
-    const wire::ipv4_address source = ip_.source_address();
-    const bool offloaded = bytes.length() <= ip_.max_unfragmented_payload() && ip_.offloads().tx_tcp_checksum;
-    const std::uint16_t checksum =
-        offloaded ? wire::l4_offload_seed(source, tuple.remote, wire::ip_protocol_tcp, std::uint16_t(bytes.length()))
-                  : l4_checksum(source, tuple.remote, wire::ip_protocol_tcp, bytes);
-    wire::store_be16(*header_bytes, wire::tcp_header::checksum_offset, checksum);
-    if (offloaded) ++counters_.checksum_offloaded;
-    const send_status status = ip_.send(tuple.remote, wire::ip_protocol_tcp, std::move(bytes),
-                                        offloaded ? l4_checksum_offload::tcp : l4_checksum_offload::none, now);
-    if (status == send_status::sent) {
-        ++counters_.segments_sent;
-    } else {
-        ++counters_.not_sent;
     }
 }
 

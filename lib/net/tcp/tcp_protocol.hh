@@ -3,7 +3,8 @@
 // combinations, each counted by reason), demultiplexing to the shard's connection_table,
 // ICMP errors to the connection they quote (RFC 5927), and output: an outgoing_segment
 // becomes a packet (header in a fresh mbuf, payload the send buffer's mbufs attached
-// without a copy) handed to ipv4_output with the device's checksum offload where offered.
+// without a copy) handed to ipv4_output with the device's checksum offload where offered,
+// and a segment of several MSS handed whole to a device with TSO, or cut into frames here.
 // Sans-I/O; one shard's stack owns it. The loop runs on_timer() at next_deadline().
 #pragma once
 
@@ -24,6 +25,8 @@ struct tcp_counters {
     std::uint64_t segments_received = 0;  // passed the checks and went to the table
     std::uint64_t segments_sent = 0;
     std::uint64_t checksum_offloaded = 0;  // segments whose checksum the device filled
+    std::uint64_t segmentation_offloaded = 0;  // segments of several MSS the device cut (TSO)
+    std::uint64_t segmented_in_software = 0;   // such segments cut here: no TSO, or too long a chain
     std::uint64_t no_mbufs = 0;            // segments not sent: the pool was empty
     std::uint64_t not_sent = 0;            // IPv4 refused them (no route, queue full, ...)
     std::uint64_t icmp_errors = 0;         // ICMP errors matched to a connection
@@ -51,6 +54,11 @@ public:
     const tcp_counters& counters() const noexcept { return counters_; }
 
 private:
+    // segment_output.cc
+    bool device_segments(const outgoing_segment& out, std::size_t header_length) const noexcept;
+    void send_in_pieces(const four_tuple& tuple, outgoing_segment&& out, std::uint16_t piece, clock::time_point now);
+    void send_packet(const four_tuple& tuple, outgoing_segment&& out, std::uint16_t device_piece, clock::time_point now);
+
     ipv4_output& ip_;
     wire::drop_counters& dropped_;
     connection_table table_;
