@@ -228,6 +228,9 @@ int main(int argc, char** argv) {
                            return {};
                        },
                        "100/1000");
+    bool no_tso = false;
+    options.add_flag("no-tso", "leave the device's TCP segmentation offload off: one MSS a segment (default: on where "
+                     "the device offers it)", no_tso);
     unsigned answer_delay_ns = 0;
     options.add_count("answer-delay-ns", "spin this long before each UDP answer (an injected slowdown; default 0)",
                       answer_delay_ns, 0, 1'000'000'000, "1000");
@@ -250,6 +253,7 @@ int main(int argc, char** argv) {
         setup.pool_shape.data_room = std::uint16_t(mbuf_size + net::packet_pool::headroom);
         setup.pool_options_hint = "--mbufs sets the count, --mbuf-size the size";
         setup.port.rx_descriptors = setup.port.tx_descriptors = std::uint16_t(descriptors);
+        setup.port.tcp_segmentation = !no_tso;
         auto started = dpdk::bring_up::start(setup, config);
         if (!started) return started.failure();
         dpdk_setup = std::move(*started);

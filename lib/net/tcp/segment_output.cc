@@ -35,7 +35,8 @@ void tcp_protocol::send(const four_tuple& tuple, outgoing_segment&& out, clock::
 // chain (the header's mbuf and the payload's) within the device's descriptor limit.
 bool tcp_protocol::device_segments(const outgoing_segment& out, std::size_t header_length) const noexcept {
     const offload_flags offloads = ip_.offloads();
-    if (!offloads.tx_tcp_segmentation) return false;
+    // Each frame's IPv4 length and checksum change, so TSO needs the header checksum too.
+    if (!offloads.tx_tcp_segmentation || !offloads.tx_ipv4_checksum) return false;
     if (wire::ipv4_header::min_length + header_length + out.payload.size() > wire::ipv4_header::max_datagram_length) {
         return false;
     }
