@@ -332,6 +332,17 @@ int main(int argc, char** argv) {
 
     const int exit_code = program.run(argc, argv, [&]() -> task<int> {
         const unsigned count = unsigned(shards.size());
+        // A port whose link never comes up sends nothing: say so instead of a run of zeros.
+        net::device& port = dpdk_setup->first_port();
+        const clock::time_point link_deadline = clock::now() + std::chrono::seconds(5);
+        while (!port.link().up && clock::now() < link_deadline) co_await sleep_for(std::chrono::milliseconds(10));
+        if (!port.link().up) {
+            std::fprintf(stderr,
+                         "sluice-load: port %s: link still down after 5 s; check its peer (net_memif: both ends "
+                         "need the same queue count, one per shard: give the server as many --cores)\n",
+                         port.name().c_str());
+            co_return 1;
+        }
         for (unsigned s = 0; s < count; ++s) {
             auto opened = co_await submit_to(s, [&, s]() { return shards[s]->open(); });
             if (!opened) {

@@ -121,6 +121,32 @@ BOOST_AUTO_TEST_CASE(the_stall_test_open_loop_measures_the_stall_and_closed_loop
     BOOST_TEST(closed_max > 80);                    // the stall happened: one sample saw it
 }
 
+// Two sluice-load shards, each with its own memif queue (sluice-echo has two shards too, so
+// two queues): the connections spread over both and every request is answered. Both
+// programs share the two cpus here, so they idle adaptively and the lag limit is wide.
+BOOST_AUTO_TEST_CASE(two_load_shards_spread_the_connections_and_every_request_is_answered) {
+    scratch work;
+    const command_run run = load_against_echo("--cores 0,1 --idle adaptive --workload echo-tcp --connections 4 --rate 5000 "
+                                              "--duration 2 --max-lag-us 200000 --out " + work.path("shards"),
+                                              "--cores 0,1 --idle adaptive");
+    BOOST_TEST(run.exit_code == 0);
+    BOOST_TEST(run.output.find("4 connection(s) to 198.18.0.1:11111 ready on 2 shard(s)") != std::string::npos);
+    const std::string json = read_file(work.path("shards/summary.json"));
+    BOOST_TEST(figure(json, "errors") == 0);
+    BOOST_TEST(figure(json, "sent") > 5000);
+    BOOST_TEST(figure(json, "completed") == figure(json, "sent"));
+}
+
+// One queue on the server's end, two on the load's: memif never connects, and sluice-load
+// says so in one line instead of reporting a run of zeros.
+BOOST_AUTO_TEST_CASE(a_link_that_stays_down_ends_in_one_line_naming_the_fix) {
+    const command_run run = load_against_echo("--cores 0,1 --idle adaptive --workload echo-udp --connections 2 --duration 1",
+                                              "--idle adaptive");
+    BOOST_TEST(run.exit_code == 1);
+    BOOST_TEST(run.output.find("sluice-load: port net_memif0: link still down after 5 s; check its peer") !=
+               std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_tcp_server_that_is_not_there_ends_in_one_line_naming_it) {
     const command_run run = load_against_echo("--workload sockperf-tcp --duration 1", "--udp-port 11112");
     BOOST_TEST(run.exit_code == 1);
