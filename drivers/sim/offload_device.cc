@@ -8,6 +8,7 @@
 
 #include "sluice/net/wire/byte_order.hh"
 #include "sluice/net/wire/checksum.hh"
+#include "sluice/net/wire/ipv4.hh"
 #include "sluice/net/wire/tcp.hh"
 
 namespace sluice::sim {
@@ -15,10 +16,8 @@ namespace {
 
 constexpr std::size_t ipv4_length_offset = 2;
 constexpr std::size_t ipv4_identification_offset = 4;
-constexpr std::size_t ipv4_checksum_offset = 10;
 constexpr std::size_t tcp_sequence_offset = 4;
 constexpr std::size_t tcp_flags_offset = 13;
-constexpr std::size_t tcp_checksum_offset = 16;
 constexpr std::size_t udp_checksum_offset = 6;
 
 std::vector<std::byte> bytes_of(const rte_mbuf* frame) {
@@ -60,8 +59,8 @@ unsigned fill(std::span<std::byte> frame, std::uint64_t flags, std::size_t l2, s
     unsigned filled = 0;
     auto ip = frame.subspan(l2, l3);
     if ((flags & RTE_MBUF_F_TX_IP_CKSUM) != 0) {
-        wire::store_be16(ip, ipv4_checksum_offset, 0);
-        wire::store_be16(ip, ipv4_checksum_offset, wire::internet_checksum::of(ip));
+        wire::store_be16(ip, wire::ipv4_header::checksum_offset, 0);
+        wire::store_be16(ip, wire::ipv4_header::checksum_offset, wire::internet_checksum::of(ip));
         ++filled;
     }
     auto l4 = frame.subspan(l2 + l3);
@@ -75,7 +74,7 @@ unsigned fill(std::span<std::byte> frame, std::uint64_t flags, std::size_t l2, s
             if (value == 0) value = 0xffff;  // RFC 768: zero would mean "no checksum"
             wire::store_be16(l4, udp_checksum_offset, value);
         } else {
-            wire::store_be16(l4, tcp_checksum_offset, value);
+            wire::store_be16(l4, wire::tcp_header::checksum_offset, value);
         }
         ++filled;
     }
@@ -224,7 +223,7 @@ void offload_device::segment(queue_state& state, rte_mbuf* frame) {
         if (offset + n < total) these &= std::uint8_t(~(wire::tcp_fin | wire::tcp_psh));
         if (index > 0) these &= std::uint8_t(~wire::tcp_cwr);
         tcp[tcp_flags_offset] = std::byte(these);
-        wire::store_be16(tcp, tcp_checksum_offset, wire::load_be16(headers.subspan(l2 + l3), tcp_checksum_offset));
+        wire::store_be16(tcp, wire::tcp_header::checksum_offset, wire::load_be16(headers.subspan(l2 + l3), wire::tcp_header::checksum_offset));
         state.counters.checksums_filled += fill(out, (flags & ~RTE_MBUF_F_TX_L4_MASK) | RTE_MBUF_F_TX_TCP_CKSUM, l2, l3, true);
         rte_mbuf* made = frame_of(pool, out);
         if (made == nullptr) {
