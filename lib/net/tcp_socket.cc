@@ -33,6 +33,8 @@ tcp::connection_options connection_options_for(const stack& owner, const tcp_soc
     chosen.congestion = options.congestion;
     chosen.rto.minimum = options.minimum_rto;
     chosen.delayed_ack = options.delayed_ack;
+    chosen.tail_loss_probe = options.tail_loss_probe;
+    chosen.loss_probe_minimum = options.loss_probe_minimum;
     if (!options.segmentation_offload) chosen.segmentation_bytes = 1;  // one MSS a segment
     return owner.tcp_layer().options_for_interface(chosen);
 }

@@ -56,6 +56,10 @@ struct tcp_socket_options {
     // Segments of up to 64 KiB for the device to cut, where it offers TSO; off: one MSS
     // a segment (for a capture that must show the frames as the stack built them).
     bool segmentation_offload = true;
+    // RFC 8985 7: probe a silent tail after 2 SRTT (at least loss_probe_minimum) rather than
+    // wait for the RTO; needs SACK. Off: only the RTO finds a lost last segment.
+    bool tail_loss_probe = true;
+    clock::duration loss_probe_minimum = std::chrono::milliseconds(2);
 };
 
 namespace detail {

@@ -51,6 +51,8 @@ connection::connection(const four_tuple& tuple, const connection_options& option
 
 void connection::open(seq iss, clock::time_point now) {
     initial_send_ = iss;
+    recovery_point_ = iss;  // RFC 6582 3.2: "recover" starts at the ISS
+    highest_retransmitted_ = iss;
     send_unacknowledged_ = iss;
     send_next_ = iss;
     send_max_ = iss;
@@ -62,6 +64,8 @@ void connection::open(seq iss, clock::time_point now) {
 
 void connection::accept_syn(const segment& syn, seq iss, clock::time_point now) {
     initial_send_ = iss;
+    recovery_point_ = iss;  // RFC 6582 3.2: "recover" starts at the ISS
+    highest_retransmitted_ = iss;
     send_unacknowledged_ = iss;
     send_next_ = iss;
     send_max_ = iss;
@@ -82,6 +86,8 @@ void connection::accept_cookie(segment&& third, seq iss, std::uint16_t peer_mss,
                                std::optional<std::uint8_t> peer_window_scale, bool peer_sack_permitted,
                                clock::time_point now) {
     initial_send_ = iss;
+    recovery_point_ = iss;  // RFC 6582 3.2: "recover" starts at the ISS
+    highest_retransmitted_ = iss;
     send_unacknowledged_ = iss + 1;
     send_next_ = iss + 1;
     send_max_ = iss + 1;
@@ -111,7 +117,7 @@ void connection::accept_cookie(segment&& third, seq iss, std::uint16_t peer_mss,
 
 clock::time_point connection::next_deadline() const noexcept {
     // Pairwise, not std::min over an initializer_list: this runs after every segment.
-    const clock::time_point sending = std::min(retransmit_deadline_, persist_deadline_);
+    const clock::time_point sending = std::min(retransmit_deadline_, std::min(persist_deadline_, probe_deadline_));
     const clock::time_point waiting = std::min(delayed_ack_deadline_, std::min(keepalive_deadline_, time_wait_deadline_));
     return std::min(sending, waiting);
 }
@@ -120,6 +126,7 @@ void connection::on_timer(clock::time_point now) {
     if (time_wait_deadline_ <= now) return finish(connection_error::none);  // RFC 9293 3.10.8
     if (retransmit_deadline_ <= now) on_retransmit_timeout(now);
     if (state_ == tcp_state::closed) return;
+    if (probe_deadline_ <= now) on_loss_probe_timeout(now);
     if (persist_deadline_ <= now) on_persist_timeout(now);
     if (delayed_ack_deadline_ <= now) {
         ++counters_.delayed_acks;
@@ -138,6 +145,8 @@ void connection::on_retransmit_timeout(clock::time_point now) {
     }
     ++retries_;
     ++counters_.retransmit_timeouts;
+    probe_.clear();  // RFC 8985 7: the RTO ends a probe episode
+    probe_deadline_ = never;
     if (retries_ > (syn_acknowledged_ ? options_.data_retries : options_.syn_retries)) {
         return finish(connection_error::timed_out);
     }
@@ -325,6 +334,7 @@ void connection::finish(connection_error why) noexcept {
     retransmit_deadline_ = never;
     delayed_ack_deadline_ = never;
     persist_deadline_ = never;
+    probe_deadline_ = never;
     keepalive_deadline_ = never;
     time_wait_deadline_ = never;
     ack_pending_ = false;

@@ -7,7 +7,8 @@
 // Read before editing: RFC 9293 (the protocol; 3.10 event processing), RFC 6298 (RTO),
 // RFC 5681 and RFC 6582 (congestion control, NewReno), RFC 2018 and RFC 6675 (SACK),
 // RFC 7323 (window scale, timestamps, PAWS), RFC 5961 (blind in-window attacks),
-// RFC 1122 4.2 (delayed ACK, keepalive, zero window), RFC 5927 (ICMP against TCP).
+// RFC 1122 4.2 (delayed ACK, keepalive, zero window), RFC 5927 (ICMP against TCP),
+// RFC 8985 7 (tail loss probe) and RFC 2883 (D-SACK).
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,7 @@
 #include "sluice/net/buffer_error.hh"
 #include "sluice/net/tcp/congestion/congestion_control.hh"
 #include "sluice/net/tcp/four_tuple.hh"
+#include "sluice/net/tcp/loss_probe.hh"
 #include "sluice/net/tcp/receive_buffer.hh"
 #include "sluice/net/tcp/rtt.hh"
 #include "sluice/net/tcp/sack_scoreboard.hh"
@@ -55,6 +57,18 @@ struct connection_options {
     bool sack = true;          // RFC 2018
     congestion_algorithm congestion = congestion_algorithm::cubic;
     rto_settings rto;
+    // RFC 8985 7: when no ACK comes for a while after the last send, probe the tail, so a
+    // lost last segment is repaired in a few round trips instead of at the RTO. Needs SACK.
+    bool tail_loss_probe = true;
+    // The least probe timeout. 2 * SRTT is tens of microseconds here; a floor keeps a peer's
+    // scheduling hiccup from drawing probes, and it stays well under the 10 ms minimum RTO.
+    clock::duration loss_probe_minimum = std::chrono::milliseconds(2);
+    // RFC 8985 7.2 WCDelAckT, the longest a peer may hold the ACK of a lone segment (added
+    // when one segment is in flight). The RFC suggests 200 ms for the Internet; here it is
+    // our own delayed-ACK timeout, as the 10 ms minimum RTO already assumes a peer that
+    // ACKs within milliseconds. A slower peer draws a needless probe, which its D-SACK
+    // (or duplicate ACK) shows, and the window is left alone.
+    clock::duration loss_probe_delayed_ack = std::chrono::milliseconds(1);
     unsigned syn_retries = 6;    // SYN (or SYN-ACK) retransmissions before giving up
     unsigned data_retries = 15;  // RFC 9293 3.8.3: R2 well past 100 s with back-off
     // 2*MSL in TIME-WAIT (RFC 9293 3.3.5 says MSL is 2 minutes; Linux waits 60 s in all).
@@ -98,6 +112,9 @@ struct connection_counters {
     std::uint64_t retransmit_timeouts = 0;
     std::uint64_t fast_retransmits = 0;   // recoveries entered on duplicate ACKs or SACK
     std::uint64_t duplicate_acks = 0;
+    std::uint64_t loss_probes = 0;            // tail loss probes sent (RFC 8985 7)
+    std::uint64_t loss_probe_recoveries = 0;  // probes that found or repaired a loss
+    std::uint64_t loss_probes_redundant = 0;  // probes the peer already had (D-SACK)
     std::uint64_t out_of_window = 0;      // segments failing the acceptability test
     std::uint64_t paws_rejected = 0;      // RFC 7323 5.3
     std::uint64_t challenge_acks = 0;     // RFC 5961
@@ -206,6 +223,7 @@ private:
     void acknowledge_new_data(seq ack, clock::time_point now);
     void update_send_window(const segment& incoming);
     void on_duplicate_ack(clock::time_point now);
+    void enter_recovery(clock::time_point now);
     void challenge_ack(clock::time_point now);
 
     // output.cc: what leaves and when.
@@ -222,6 +240,12 @@ private:
     std::uint32_t pipe() const noexcept;
     bool fin_pending() const noexcept;
     seq data_end() const noexcept;  // sequence number after the last byte queued (the FIN's place)
+
+    // loss_probe.cc: the tail loss probe (RFC 8985 7).
+    bool may_probe() const noexcept;
+    void arm_loss_probe(clock::time_point now) noexcept;
+    void on_loss_probe_timeout(clock::time_point now);
+    void on_loss_probe_ack(const segment& incoming, bool advanced, clock::time_point now);
 
     // connection.cc: timers and endings.
     void arm_retransmit(clock::time_point now) noexcept;
@@ -285,16 +309,21 @@ private:
     seq recovery_point_;                  // "recover" of RFC 6582
     seq highest_retransmitted_;           // HighRxt of RFC 6675
     unsigned retries_ = 0;                // consecutive timeouts without progress
+    loss_probe probe_;
     clock::time_point last_send_{};       // for restart after idle (RFC 5681 4.1)
 
     // Acknowledgments we owe.
     bool ack_pending_ = false;
     unsigned full_segments_unacked_ = 0;  // RFC 9293 3.8.6.3: ACK at least every second one
+    // RFC 2883: a duplicate segment we received, reported as the first SACK block of the
+    // next ACK (D-SACK), so the sender learns its retransmission was not needed.
+    std::optional<wire::tcp_sack_block> duplicate_report_;
 
     // The one deadline of each timer; never when off.
     clock::time_point retransmit_deadline_ = never;
     clock::time_point delayed_ack_deadline_ = never;
     clock::time_point persist_deadline_ = never;
+    clock::time_point probe_deadline_ = never;
     clock::time_point keepalive_deadline_ = never;
     clock::time_point time_wait_deadline_ = never;
     unsigned persist_backoffs_ = 0;

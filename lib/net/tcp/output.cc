@@ -29,6 +29,7 @@ std::uint32_t connection::usable_window() const noexcept {
 }
 
 void connection::transmit(clock::time_point now) {
+    const seq sent_before = send_max_;
     const bool may_send_data = syn_acknowledged_ &&
                                (can_send(state_) || state_ == tcp_state::fin_wait_1 || state_ == tcp_state::closing ||
                                 state_ == tcp_state::last_ack);
@@ -79,6 +80,7 @@ void connection::transmit(clock::time_point now) {
             persist_deadline_ == never) {
             persist_deadline_ = now + rtt_.rto();
         }
+        if (send_max_ > sent_before) arm_loss_probe(now);  // RFC 8985 7.2: new data left
     }
     if (ack_pending_) send_ack(now);
 }
@@ -174,6 +176,7 @@ void connection::emit(outgoing_segment&& out, clock::time_point now) {
         last_ack_sent_ = out.acknowledgment;
         ack_pending_ = false;
         full_segments_unacked_ = 0;
+        duplicate_report_.reset();  // sent in this ACK's options, if there was one
         delayed_ack_deadline_ = never;
     }
     last_send_ = now;
@@ -199,10 +202,14 @@ std::uint16_t connection::advertise_window() noexcept {
 wire::tcp_options connection::options_for(std::uint8_t, clock::time_point now) const noexcept {
     wire::tcp_options options;
     if (timestamps_on_) options.timestamps = wire::tcp_timestamps{timestamp_value(now), recent_timestamp_};
-    if (sack_on_ && received_.has_out_of_order()) {
-        // RFC 2018 3: at most 3 blocks beside timestamps (40 bytes of options), else 4.
+    if (sack_on_ && (received_.has_out_of_order() || duplicate_report_)) {
+        // RFC 2018 3: at most 3 blocks beside timestamps (40 bytes of options), else 4;
+        // RFC 2883 4: a D-SACK block goes first.
         const std::size_t room = timestamps_on_ ? 3 : 4;
-        options.sack_count = std::uint8_t(received_.sack_blocks(std::span(options.sack.data(), room)));
+        std::size_t first = 0;
+        if (duplicate_report_) options.sack[first++] = *duplicate_report_;
+        options.sack_count =
+            std::uint8_t(first + received_.sack_blocks(std::span(options.sack.data() + first, room - first)));
     }
     return options;
 }

@@ -79,6 +79,7 @@ void sack_scoreboard::acknowledge(seq snd_una) noexcept {
     std::size_t covered = 0;
     while (covered < count_ && right_of(ranges_[covered]) <= snd_una) sacked_bytes_ -= size_of(ranges_[covered++]);
     erase(0, covered);
+    if (lost_before_ && *lost_before_ <= snd_una) lost_before_.reset();
     // A range the cumulative ACK reaches into keeps only its part above.
     if (count_ > 0 && left_of(ranges_[0]) < snd_una) {
         sacked_bytes_ -= std::uint32_t(snd_una - left_of(ranges_[0]));
@@ -89,6 +90,7 @@ void sack_scoreboard::acknowledge(seq snd_una) noexcept {
 void sack_scoreboard::clear() noexcept {
     count_ = 0;
     sacked_bytes_ = 0;
+    lost_before_.reset();
 }
 
 bool sack_scoreboard::is_sacked(seq s) const noexcept {
@@ -104,6 +106,7 @@ std::optional<seq> sack_scoreboard::highest_sacked() const noexcept {
 }
 
 bool sack_scoreboard::is_lost(seq s, std::uint32_t mss) const noexcept {
+    if (lost_before_ && s < *lost_before_) return true;
     std::uint32_t ranges_above = 0;
     std::uint64_t bytes_above = 0;
     // From the top down, while a range still holds a byte above s.
@@ -162,7 +165,8 @@ std::uint32_t sack_scoreboard::pipe(seq snd_una, seq snd_nxt, seq high_rxt, std:
             bytes_above += size_of(ranges_[i]);
         }
         if (hole_start >= hole_end) continue;
-        if (!lost_given(ranges_above, bytes_above, mss)) in_flight += std::uint32_t(hole_end - hole_start);  // (a)
+        const bool marked_lost = lost_before_ && hole_start < *lost_before_;
+        if (!marked_lost && !lost_given(ranges_above, bytes_above, mss)) in_flight += std::uint32_t(hole_end - hole_start);  // (a)
         if (hole_start < retransmitted_end) {  // (b)
             in_flight += std::uint32_t(seq_min(retransmitted_end, hole_end) - hole_start);
         }

@@ -38,6 +38,9 @@ public:
     void acknowledge(seq snd_una) noexcept;
     // Forgets everything: RFC 6675 5.1 lets a sender clear the scoreboard after an RTO.
     void clear() noexcept;
+    // Every unSACKed byte below `s` is lost, whatever IsLost's counting says: the connection
+    // knows it by time (a SACKed tail loss probe, RFC 8985 6.2). Lasts until SND.UNA passes s.
+    void mark_lost_before(seq s) noexcept { lost_before_ = s; }
 
     [[nodiscard]] bool is_sacked(seq s) const noexcept;
     [[nodiscard]] std::uint32_t sacked_bytes() const noexcept { return sacked_bytes_; }
@@ -46,7 +49,7 @@ public:
     [[nodiscard]] bool empty() const noexcept { return count_ == 0; }
 
     // RFC 6675 4 IsLost(SeqNum): DupThresh discontiguous SACKed ranges lie above s, or more
-    // than (DupThresh - 1) * mss SACKed bytes lie above s.
+    // than (DupThresh - 1) * mss SACKed bytes lie above s; or s lies below mark_lost_before's.
     [[nodiscard]] bool is_lost(seq s, std::uint32_t mss) const noexcept;
 
     // RFC 6675 4 NextSeg() rule (1): the first unSACKed hole at or after max(from, snd_una),
@@ -80,6 +83,7 @@ private:
     std::array<wire::tcp_sack_block, max_ranges> ranges_{};
     std::size_t count_ = 0;
     std::uint32_t sacked_bytes_ = 0;
+    std::optional<seq> lost_before_;
 };
 
 }  // namespace sluice::net::tcp

@@ -45,6 +45,12 @@ void connection::on_segment(segment&& incoming, clock::time_point now) {
     }
     if (!sequence_acceptable(incoming)) {
         ++counters_.out_of_window;
+        // RFC 2883 4: data we hold already is reported in the ACK that answers it (D-SACK).
+        const seq next = received_.next();
+        if (sack_on_ && !incoming.payload.empty() && incoming.end() <= next && next - incoming.sequence > 0) {
+            duplicate_report_ = wire::tcp_sack_block{incoming.sequence.value,
+                                                     (incoming.sequence + std::uint32_t(incoming.payload.size())).value};
+        }
         // Answered with an ACK (RFC 9293 3.10.7.4), rate limited as challenge ACKs are, so
         // no pair of stacks can trade such ACKs at line rate.
         if (!incoming.has(wire::tcp_rst)) challenge_ack(now);
@@ -189,7 +195,8 @@ bool connection::check_ack(const segment& incoming, clock::time_point now) {
         challenge_ack(now);
         return true;
     }
-    if (ack > send_unacknowledged_) {
+    const bool advanced = ack > send_unacknowledged_;
+    if (advanced) {
         acknowledge_new_data(ack, now);
     } else if (ack == send_unacknowledged_ && incoming.payload.empty() && !incoming.has(wire::tcp_fin) &&
                send_max_ != send_unacknowledged_ && (std::uint32_t(incoming.window) << send_shift_) == send_window_) {
@@ -200,6 +207,7 @@ bool connection::check_ack(const segment& incoming, clock::time_point now) {
     } else if (sack_on_) {
         scoreboard_.update(send_unacknowledged_, send_max_, incoming.options.sack_blocks());
     }
+    if (advanced || probe_.outstanding()) on_loss_probe_ack(incoming, advanced, now);
     update_send_window(incoming);
 
     const bool fin_acknowledged = fin_queued_ && send_unacknowledged_ == data_end() + 1;
@@ -268,6 +276,10 @@ void connection::process_text(segment& incoming, clock::time_point now) {
     const std::size_t size = incoming.payload.size();
     const seq start = incoming.sequence;
     const bool was_out_of_order = received_.has_out_of_order();
+    // RFC 2883 4: the part we held already goes back as a D-SACK block.
+    if (sack_on_ && start < received_.next()) {
+        duplicate_report_ = wire::tcp_sack_block{start.value, seq_min(start + std::uint32_t(size), received_.next()).value};
+    }
     const auto result = received_.insert(start, std::move(incoming.payload));
     counters_.bytes_received += result.advanced;
     if (result.advanced > 0) events_.readable = true;
@@ -373,6 +385,14 @@ void connection::on_duplicate_ack(clock::time_point now) {
     if (send_unacknowledged_ - 1 < recovery_point_ && counters_.fast_retransmits + counters_.retransmit_timeouts > 0) {
         return;  // RFC 6582 4.1: these duplicates are from before the last recovery
     }
+    enter_recovery(now);
+}
+
+// Fast retransmit of the first unacknowledged segment and the window cut (RFC 5681 3.2
+// steps 2-3, RFC 6675 5 step 4): on duplicate ACKs, or on a SACKed tail loss probe.
+void connection::enter_recovery(clock::time_point now) {
+    probe_.clear();
+    probe_deadline_ = never;
     in_recovery_ = true;
     recovery_point_ = send_max_;
     ++counters_.fast_retransmits;

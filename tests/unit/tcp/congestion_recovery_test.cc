@@ -54,6 +54,39 @@ BOOST_AUTO_TEST_CASE(fast_retransmit_after_three_duplicate_acks) {
     BOOST_CHECK_EQUAL(tcp->congestion().slow_start_threshold(), 7 * mss / 2);
 }
 
+// RFC 6582 3.2 starts "recover" at the ISS. It once started at zero: after a SYN timeout
+// (which counts as a retransmission), an ISS in the upper half of the sequence space put
+// SND.UNA "below" it, and fast retransmit never ran; every loss waited for the RTO.
+BOOST_AUTO_TEST_CASE(fast_retransmit_runs_after_a_retransmitted_syn_whatever_the_iss) {
+    options.window_scale = false;
+    options.sack = false;
+    options.timestamps = false;
+    for (const std::uint32_t iss : {1000u, 0x90000000u, 0xfffff000u}) {
+        BOOST_TEST_CONTEXT("ISS " << iss) {
+            make(options);
+            tcp->open(seq(iss), now);
+            sink.sent.clear();
+            advance(tcp->rtt().rto());
+            expect_sent({.flags = syn, .sequence = seq(iss)});  // the SYN timed out once
+            segment synack = peer(syn | ack);
+            synack.sequence = seq(peer_iss);
+            synack.acknowledgment = seq(iss + 1);
+            synack.options.mss = peer_mss;
+            send(std::move(synack));
+            sink.sent.clear();
+            BOOST_REQUIRE(tcp->state() == tcp_state::established);
+            const auto bytes = pattern(seq(iss + 1), 8 * mss);
+            BOOST_REQUIRE(tcp->write(bytes, now).ok());
+            sink.sent.clear();
+            const seq second(iss + 1 + mss);
+            for (int i = 0; i < 4; ++i) send_ack_of(second);  // the first arrived, then three duplicates
+            expect_sent({.flags = ack, .sequence = second, .length = mss});
+            BOOST_CHECK(tcp->in_recovery());
+            BOOST_CHECK_EQUAL(tcp->counters().fast_retransmits, 1u);
+        }
+    }
+}
+
 BOOST_AUTO_TEST_CASE(partial_ack_retransmits_the_next_hole_and_full_ack_ends_recovery) {
     make_established();
     write(8 * mss);

@@ -76,7 +76,11 @@ struct connection_fixture {
     seq peer_next{peer_iss + 1};  // the next sequence number the peer sends
     seq our_next{our_iss + 1};    // what the peer acknowledges
 
-    connection_fixture() { options.congestion = congestion_algorithm::newreno; }
+    connection_fixture() {
+        options.congestion = congestion_algorithm::newreno;
+        // Each topic suite scripts one mechanism; loss_probe_test.cc turns the probe on.
+        options.tail_loss_probe = false;
+    }
 
     connection& make(const connection_options& chosen) {
         tcp = std::make_unique<connection>(tuple, chosen, sink);

@@ -256,6 +256,29 @@ BOOST_AUTO_TEST_CASE(pipe_counts_unsacked_unlost_octets_and_retransmissions) {
     BOOST_CHECK_EQUAL(sack_scoreboard{}.pipe(una, una, una, 100), 0u);
 }
 
+// A SACKed tail loss probe tells by time that everything below it is lost (RFC 8985 6.2),
+// where IsLost's counting (one range, one MSS above) would not.
+BOOST_AUTO_TEST_CASE(holes_below_a_mark_are_lost_until_snd_una_passes_it) {
+    sack_scoreboard one_range;
+    add(one_range, {block(500, 600)});
+    BOOST_CHECK(!one_range.is_lost(at(0), 100));
+    BOOST_CHECK_EQUAL(one_range.pipe(una, nxt, una, 100), 500u + 400);
+    one_range.mark_lost_before(at(500));
+    BOOST_CHECK(one_range.is_lost(at(0), 100));
+    BOOST_CHECK(one_range.is_lost(at(499), 100));
+    BOOST_CHECK(!one_range.is_lost(at(600), 100));  // above the mark, counting rules again
+    BOOST_CHECK(one_range.next_lost_hole(una, una, nxt, 100) == hole_at(0, 100));
+    BOOST_CHECK_EQUAL(one_range.pipe(una, nxt, una, 100), 400u);  // [0,500) left the pipe
+    one_range.acknowledge(at(500));
+    add(one_range, {block(700, 800)});
+    BOOST_CHECK(!one_range.is_lost(at(600), 100));  // the mark went with SND.UNA past it
+    one_range.mark_lost_before(at(700));
+    BOOST_CHECK(one_range.is_lost(at(600), 100));
+    one_range.clear();  // after an RTO (RFC 6675 5.1) the mark goes too
+    add(one_range, {block(700, 800)});
+    BOOST_CHECK(!one_range.is_lost(at(600), 100));
+}
+
 BOOST_AUTO_TEST_CASE(pipe_agrees_with_rfc_6675_set_pipe_octet_by_octet) {
     sack_scoreboard board;
     add(board, {block(37, 90), block(130, 131), block(400, 650), block(700, 777), block(950, 999)});
