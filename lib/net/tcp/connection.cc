@@ -316,6 +316,7 @@ void connection::abort(clock::time_point now) {
 // the options) starts counting idle time from now.
 void connection::established(clock::time_point now) {
     events_.established = true;
+    if (counters_.retransmit_timeouts > 0) rtt_.restart_after_syn_timeout();  // RFC 6298 (5.7)
     if (options_.keepalive && keepalive_deadline_ == never) keepalive_deadline_ = now + options_.keepalive_idle;
 }
 

@@ -5,6 +5,7 @@
 // sample timed on a retransmitted segment (timestamps serve PAWS, not RTT samples, there).
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 
 #include "sluice/core/clock.hh"
@@ -19,6 +20,9 @@ struct rto_settings {
     // of ten thousand RTTs; 10 ms still covers scheduling jitter. A peer whose delayed-ACK
     // timer is longer than this causes spurious timeouts: raise it per socket for WAN peers.
     clock::duration minimum = std::chrono::milliseconds(10);
+    // RFC 6298 (5.7): when a SYN (or SYN-ACK) timed out and so no sample exists (Karn),
+    // data starts with an RTO of 3 s; the first sample then replaces it.
+    clock::duration after_syn_timeout = std::chrono::seconds(3);
     // RFC 6298 (2.5): a ceiling MAY be placed on RTO if it is at least 60 s.
     clock::duration maximum = std::chrono::seconds(60);
     // RFC 6298 (2.2)/(2.3): G, the clock granularity, the least RTTVAR term. Our clock
@@ -55,6 +59,11 @@ public:
 
     // The per-socket "minimum RTO" option; takes effect from the next rto().
     void set_minimum(clock::duration minimum) noexcept { settings_.minimum = minimum; }
+    // RFC 6298 (5.7): the handshake ended after a SYN timeout; until a first sample, the
+    // RTO is settings().after_syn_timeout (when it is longer than the initial one).
+    void restart_after_syn_timeout() noexcept {
+        if (!has_sample_) settings_.initial = std::max(settings_.initial, settings_.after_syn_timeout);
+    }
 
 private:
     rto_settings settings_;

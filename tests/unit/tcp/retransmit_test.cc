@@ -43,6 +43,45 @@ BOOST_AUTO_TEST_CASE(timeout_goes_back_to_the_first_unacknowledged_byte_with_one
     expect_sent({.flags = ack, .sequence = seq(our_iss + 1 + 2920), .length = 1460});
 }
 
+// RFC 6298 (5.7): a SYN that timed out leaves no RTT sample (Karn), and data then starts
+// with an RTO of 3 s, not the initial 1 s; the first sample replaces it.
+BOOST_AUTO_TEST_CASE(data_after_a_syn_timeout_starts_with_a_three_second_rto) {
+    options.window_scale = false;
+    options.sack = false;
+    options.timestamps = false;
+    make(options);
+    tcp->open(seq(our_iss), now);
+    sink.sent.clear();
+    advance(1s);
+    expect_sent({.flags = syn, .sequence = seq(our_iss)});
+    segment synack = peer(syn | ack);
+    synack.sequence = seq(peer_iss);
+    synack.acknowledgment = seq(our_iss + 1);
+    synack.options.mss = peer_mss;
+    send(std::move(synack));
+    sink.sent.clear();
+    BOOST_REQUIRE(tcp->state() == tcp_state::established);
+    BOOST_CHECK(!tcp->rtt().has_sample());
+    BOOST_CHECK(tcp->rtt().rto() == clock::duration(3s));
+    write(100);
+    expect_sent({.flags = ack | psh, .length = 100});
+    advance(3s - 1ns);
+    expect_nothing_sent();
+    advance(1ns);
+    expect_sent({.flags = ack | psh, .sequence = seq(our_iss + 1), .length = 100});
+    // Without the timeout, the same handshake samples its RTT and data uses it.
+    make(options);
+    tcp->open(seq(our_iss), now);
+    sink.sent.clear();
+    segment answer = peer(syn | ack);
+    answer.sequence = seq(peer_iss);
+    answer.acknowledgment = seq(our_iss + 1);
+    answer.options.mss = peer_mss;
+    send(std::move(answer));
+    BOOST_CHECK(tcp->rtt().has_sample());
+    BOOST_CHECK(tcp->rtt().rto() == options.rto.minimum);
+}
+
 BOOST_AUTO_TEST_CASE(rtt_is_sampled_from_a_first_transmission) {
     make_established();
     write(100);
