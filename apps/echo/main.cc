@@ -130,6 +130,13 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
             std::to_string(tcp.segments_received) + ", out " + std::to_string(tcp.segments_sent) + "; tso segments " +
             std::to_string(tcp.segmentation_offloaded) + ", cut in software " + std::to_string(tcp.segmented_in_software) +
             ", checksum offloaded " + std::to_string(tcp.checksum_offloaded) + "\n";
+    // Loss recovery over every connection this shard had: how losses were found.
+    const net::tcp::connection_counters all = stack.tcp_layer().table().connection_totals();
+    text += "sluice-echo: shard " + std::to_string(shard_id) + ": tcp retransmitted " +
+            std::to_string(all.retransmitted_segments) + " segments; timeouts " + std::to_string(all.retransmit_timeouts) +
+            ", fast retransmits " + std::to_string(all.fast_retransmits) + ", loss probes " +
+            std::to_string(all.loss_probes) + " (" + std::to_string(all.loss_probe_recoveries) + " found a loss, " +
+            std::to_string(all.loss_probes_redundant) + " needless)\n";
     if (!server.socket->groups().empty()) {
         text += "sluice-echo: shard " + std::to_string(shard_id) + ": multicast received " +
                 std::to_string(server.multicast) + " in " + std::to_string(server.socket->groups().size()) +

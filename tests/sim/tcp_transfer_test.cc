@@ -192,6 +192,29 @@ BOOST_AUTO_TEST_CASE(tail_loss_probes_repair_lost_message_tails_before_the_rto) 
     BOOST_CHECK(with.took < without.took);  // virtual time: the wire is seeded
 }
 
+// The table sums its connections' counters, and keeps a connection's when it is freed:
+// what sluice-echo's exit report shows of loss recovery is the shard's whole history.
+BOOST_AUTO_TEST_CASE(the_tables_totals_keep_the_counters_of_freed_connections) {
+    two_hosts hosts(profile_of({"loss 2%", 0.02, 0, 0, 20us, 0us}), 3);
+    tcp_pair pair(hosts);
+    net::tcp::connection_options options;
+    options.time_wait = 100ms;
+    BOOST_REQUIRE(pair.open(options));
+    const auto result = pair.transfer(1u << 20, 60s);
+    BOOST_REQUIRE_EQUAL(result.received, 1u << 20);
+    const net::tcp::connection_counters before = pair.client->conn.counters();
+    BOOST_REQUIRE_GT(before.retransmitted_segments, 0u);
+    BOOST_CHECK_EQUAL(pair.table_a().connection_totals().retransmitted_segments, before.retransmitted_segments);
+    pair.table_a().release(*pair.client, hosts.now());
+    pair.table_b().release(*pair.server, hosts.now());
+    hosts.run_for(2s);
+    BOOST_REQUIRE_EQUAL(pair.table_a().size(), 0u);
+    const net::tcp::connection_counters after = pair.table_a().connection_totals();
+    BOOST_CHECK_GE(after.retransmitted_segments, before.retransmitted_segments);
+    BOOST_CHECK_GT(after.segments_sent, before.segments_sent);  // the FIN went too
+    BOOST_CHECK_EQUAL(after.bytes_sent, before.bytes_sent);
+}
+
 // A SYN flood of 100,000 SYN/s from spoofed sources while a transfer runs: the listener's
 // SYN queue fills, SYN cookies answer the rest and keep no state, the transfer loses
 // nothing, and a new connection from a real client still completes (through a cookie).

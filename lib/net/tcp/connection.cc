@@ -38,6 +38,34 @@ std::uint32_t connection::timestamp_for(seq iss, clock::time_point now) noexcept
     return std::uint32_t(milliseconds) + iss.value * 2654435761u;
 }
 
+// Every field is a std::uint64_t; one added to the struct must be added here too.
+static_assert(sizeof(connection_counters) == 21 * sizeof(std::uint64_t), "sum the new counter in operator+=");
+
+connection_counters& operator+=(connection_counters& sum, const connection_counters& more) noexcept {
+    sum.segments_received += more.segments_received;
+    sum.segments_sent += more.segments_sent;
+    sum.bytes_received += more.bytes_received;
+    sum.bytes_sent += more.bytes_sent;
+    sum.retransmitted_segments += more.retransmitted_segments;
+    sum.retransmit_timeouts += more.retransmit_timeouts;
+    sum.fast_retransmits += more.fast_retransmits;
+    sum.duplicate_acks += more.duplicate_acks;
+    sum.loss_probes += more.loss_probes;
+    sum.loss_probe_recoveries += more.loss_probe_recoveries;
+    sum.loss_probes_redundant += more.loss_probes_redundant;
+    sum.out_of_window += more.out_of_window;
+    sum.paws_rejected += more.paws_rejected;
+    sum.challenge_acks += more.challenge_acks;
+    sum.challenge_acks_limited += more.challenge_acks_limited;
+    sum.ack_of_unsent += more.ack_of_unsent;
+    sum.zero_window_probes += more.zero_window_probes;
+    sum.keepalive_probes += more.keepalive_probes;
+    sum.delayed_acks += more.delayed_acks;
+    sum.path_mtu_reductions += more.path_mtu_reductions;
+    sum.icmp_ignored += more.icmp_ignored;
+    return sum;
+}
+
 connection::connection(const four_tuple& tuple, const connection_options& options, segment_sink& sink)
     : tuple_(tuple),
       options_(options),

@@ -126,6 +126,8 @@ struct connection_counters {
     std::uint64_t path_mtu_reductions = 0;
     std::uint64_t icmp_ignored = 0;       // ICMP that named nothing in flight, or below the floor
 };
+// Field by field, for totals over connections (connection_table::connection_totals).
+connection_counters& operator+=(connection_counters& sum, const connection_counters& more) noexcept;
 
 class connection {
 public:

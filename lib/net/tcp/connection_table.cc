@@ -265,7 +265,14 @@ void connection_table::free(connection_entry& entry) {
     if (entry.counted_time_wait) --time_wait_;
     if (entry.half_open) --entry.parent->half_open_;
     ++counters_.freed;
+    freed_totals_ += entry.conn.counters();
     connections_.erase(entry.conn.tuple());
+}
+
+connection_counters connection_table::connection_totals() const noexcept {
+    connection_counters totals = freed_totals_;
+    for (const auto& [tuple, entry] : connections_) totals += entry->conn.counters();
+    return totals;
 }
 
 }  // namespace sluice::net::tcp

@@ -106,6 +106,9 @@ public:
     std::size_t size() const noexcept { return connections_.size(); }
     std::size_t time_wait_count() const noexcept { return time_wait_; }
     const table_counters& counters() const noexcept { return counters_; }
+    // Every connection's counters summed, those freed and those alive (a walk of the
+    // table: for reports, not the data path).
+    connection_counters connection_totals() const noexcept;
     const table_limits& limits() const noexcept { return limits_; }
 
 private:
@@ -127,6 +130,7 @@ private:
     deadline_heap<connection_entry> timers_;
     std::size_t time_wait_ = 0;
     table_counters counters_;
+    connection_counters freed_totals_;
 };
 
 }  // namespace sluice::net::tcp
