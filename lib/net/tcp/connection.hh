@@ -311,15 +311,11 @@ private:
     seq recovery_point_;                  // "recover" of RFC 6582
     seq highest_retransmitted_;           // HighRxt of RFC 6675
     unsigned retries_ = 0;                // consecutive timeouts without progress
-    loss_probe probe_;
     clock::time_point last_send_{};       // for restart after idle (RFC 5681 4.1)
 
     // Acknowledgments we owe.
     bool ack_pending_ = false;
     unsigned full_segments_unacked_ = 0;  // RFC 9293 3.8.6.3: ACK at least every second one
-    // RFC 2883: a duplicate segment we received, reported as the first SACK block of the
-    // next ACK (D-SACK), so the sender learns its retransmission was not needed.
-    std::optional<wire::tcp_sack_block> duplicate_report_;
 
     // The one deadline of each timer; never when off.
     clock::time_point retransmit_deadline_ = never;
@@ -332,6 +328,11 @@ private:
     unsigned keepalive_sent_ = 0;
     clock::time_point last_received_{};
 
+    // Rarely touched, so kept away from the state every segment reads.
+    loss_probe probe_;  // the tail loss probe outstanding, if any (RFC 8985 7)
+    // RFC 2883: a duplicate segment we received, reported as the first SACK block of the
+    // next ACK (D-SACK), so the sender learns its retransmission was not needed.
+    std::optional<wire::tcp_sack_block> duplicate_report_;
     token_bucket challenge_limit_;
     connection_counters counters_;
 };
