@@ -136,7 +136,8 @@ std::string report(unsigned shard_id, const net::stack& stack, const echo_shard&
             std::to_string(all.retransmitted_segments) + " segments; timeouts " + std::to_string(all.retransmit_timeouts) +
             ", fast retransmits " + std::to_string(all.fast_retransmits) + ", loss probes " +
             std::to_string(all.loss_probes) + " (" + std::to_string(all.loss_probe_recoveries) + " found a loss, " +
-            std::to_string(all.loss_probes_redundant) + " needless)\n";
+            std::to_string(all.loss_probes_redundant) + " needless), lost retransmissions sent again " +
+            std::to_string(all.retransmissions_lost) + "\n";
     if (!server.socket->groups().empty()) {
         text += "sluice-echo: shard " + std::to_string(shard_id) + ": multicast received " +
                 std::to_string(server.multicast) + " in " + std::to_string(server.socket->groups().size()) +

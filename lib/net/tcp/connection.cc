@@ -39,7 +39,7 @@ std::uint32_t connection::timestamp_for(seq iss, clock::time_point now) noexcept
 }
 
 // Every field is a std::uint64_t; one added to the struct must be added here too.
-static_assert(sizeof(connection_counters) == 21 * sizeof(std::uint64_t), "sum the new counter in operator+=");
+static_assert(sizeof(connection_counters) == 22 * sizeof(std::uint64_t), "sum the new counter in operator+=");
 
 connection_counters& operator+=(connection_counters& sum, const connection_counters& more) noexcept {
     sum.segments_received += more.segments_received;
@@ -53,6 +53,7 @@ connection_counters& operator+=(connection_counters& sum, const connection_count
     sum.loss_probes += more.loss_probes;
     sum.loss_probe_recoveries += more.loss_probe_recoveries;
     sum.loss_probes_redundant += more.loss_probes_redundant;
+    sum.retransmissions_lost += more.retransmissions_lost;
     sum.out_of_window += more.out_of_window;
     sum.paws_rejected += more.paws_rejected;
     sum.challenge_acks += more.challenge_acks;

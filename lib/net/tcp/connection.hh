@@ -115,6 +115,7 @@ struct connection_counters {
     std::uint64_t loss_probes = 0;            // tail loss probes sent (RFC 8985 7)
     std::uint64_t loss_probe_recoveries = 0;  // probes that found or repaired a loss
     std::uint64_t loss_probes_redundant = 0;  // probes the peer already had (D-SACK)
+    std::uint64_t retransmissions_lost = 0;   // stalled recoveries that sent their holes again
     std::uint64_t out_of_window = 0;      // segments failing the acceptability test
     std::uint64_t paws_rejected = 0;      // RFC 7323 5.3
     std::uint64_t challenge_acks = 0;     // RFC 5961
@@ -247,6 +248,7 @@ private:
     bool may_probe() const noexcept;
     void arm_loss_probe(clock::time_point now) noexcept;
     void on_loss_probe_timeout(clock::time_point now);
+    void on_recovery_timeout(clock::time_point now);
     void on_loss_probe_ack(const segment& incoming, bool advanced, clock::time_point now);
 
     // connection.cc: timers and endings.
@@ -330,6 +332,7 @@ private:
 
     // Rarely touched, so kept away from the state every segment reads.
     loss_probe probe_;  // the tail loss probe outstanding, if any (RFC 8985 7)
+    bool recovery_resent_ = false;  // on_recovery_timeout sent the holes again since SND.UNA last moved
     // RFC 2883: a duplicate segment we received, reported as the first SACK block of the
     // next ACK (D-SACK), so the sender learns its retransmission was not needed.
     std::optional<wire::tcp_sack_block> duplicate_report_;

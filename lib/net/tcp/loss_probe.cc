@@ -76,15 +76,41 @@ bool connection::may_probe() const noexcept {
     return !(recovered_before && send_unacknowledged_ < recovery_point_);
 }
 
-// RFC 8985 7.2: (re)started after new data leaves and after an ACK of new data. A probe
+// RFC 8985 7.2: (re)started after new data leaves and after an ACK of new data. In fast
+// recovery the same timer runs from the last (re)transmission, to find retransmissions
+// that were lost (on_recovery_timeout), once until an ACK moves SND.UNA again. A timer
 // that would not fire before the RTO is not armed: the RTO does the same job.
 void connection::arm_loss_probe(clock::time_point now) noexcept {
     probe_deadline_ = never;
-    if (!may_probe()) return;
-    const bool one_segment = std::uint32_t(send_max_ - send_unacknowledged_) <= send_mss_;
-    const clock::time_point deadline =
-        now + probe_timeout(rtt_.smoothed(), one_segment, options_.loss_probe_delayed_ack, options_.loss_probe_minimum);
-    if (deadline < retransmit_deadline_) probe_deadline_ = deadline;
+    clock::duration timeout;
+    if (in_recovery_) {
+        if (!options_.tail_loss_probe || !sack_on_ || !rtt_.has_sample() || recovery_resent_) return;
+        timeout = std::max(2 * rtt_.smoothed(), options_.loss_probe_minimum);
+    } else {
+        if (!may_probe()) return;
+        const bool one_segment = std::uint32_t(send_max_ - send_unacknowledged_) <= send_mss_;
+        timeout = probe_timeout(rtt_.smoothed(), one_segment, options_.loss_probe_delayed_ack,
+                                options_.loss_probe_minimum);
+    }
+    if (now + timeout < retransmit_deadline_) probe_deadline_ = now + timeout;
+}
+
+// Fast recovery went a PTO (two round trips) with nothing sent and no ACK that let anything
+// go: the holes below SACKed data were retransmitted at least that long ago and are still
+// missing, so those retransmissions were most likely lost. RFC 6675 sends a hole once, and
+// RACK (RFC 8985 6.2) finds such a loss only when data sent after it is SACKed; without
+// this, the RTO (10 ms, and a window of one segment) would. Send the holes once more: once
+// per stall (an ACK that moves SND.UNA allows another), with no second window cut. The RTO
+// deadline stays where it was, so a peer that has gone still meets the RTO, its back-off
+// and its retry limit.
+void connection::on_recovery_timeout(clock::time_point now) {
+    const auto highest = scoreboard_.highest_sacked();
+    if (!highest || !(send_unacknowledged_ < *highest)) return;
+    recovery_resent_ = true;
+    ++counters_.retransmissions_lost;
+    scoreboard_.mark_lost_before(*highest);
+    highest_retransmitted_ = send_unacknowledged_;
+    transmit(now);
 }
 
 // RFC 8985 7.3: a new segment if the peer's window takes one, else the last segment sent
@@ -92,6 +118,7 @@ void connection::arm_loss_probe(clock::time_point now) noexcept {
 // blocks show any hole below. The RTO then watches the probe.
 void connection::on_loss_probe_timeout(clock::time_point now) {
     probe_deadline_ = never;
+    if (in_recovery_) return on_recovery_timeout(now);
     if (!may_probe()) return;
     // Every byte in flight left at least a PTO (over an RTT) ago, and none was answered
     // since: an unSACKed byte below a SACKed one is lost by RACK's rule (RFC 8985 6.2,
@@ -154,7 +181,10 @@ void connection::on_loss_probe_ack(const segment& incoming, bool advanced, clock
                 break;
         }
     }
-    if (advanced) arm_loss_probe(now);
+    if (advanced) {
+        recovery_resent_ = false;
+        arm_loss_probe(now);
+    }
 }
 
 }  // namespace sluice::net::tcp

@@ -30,6 +30,7 @@ std::uint32_t connection::usable_window() const noexcept {
 
 void connection::transmit(clock::time_point now) {
     const seq sent_before = send_max_;
+    const std::uint64_t retransmitted_before = counters_.retransmitted_segments;
     const bool may_send_data = syn_acknowledged_ &&
                                (can_send(state_) || state_ == tcp_state::fin_wait_1 || state_ == tcp_state::closing ||
                                 state_ == tcp_state::last_ack);
@@ -80,7 +81,8 @@ void connection::transmit(clock::time_point now) {
             persist_deadline_ == never) {
             persist_deadline_ = now + rtt_.rto();
         }
-        if (send_max_ > sent_before) arm_loss_probe(now);  // RFC 8985 7.2: new data left
+        // RFC 8985 7.2: new data left; in recovery, any (re)transmission restarts it.
+        if (send_max_ > sent_before || counters_.retransmitted_segments != retransmitted_before) arm_loss_probe(now);
     }
     if (ack_pending_) send_ack(now);
 }

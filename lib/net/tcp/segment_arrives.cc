@@ -393,6 +393,7 @@ void connection::on_duplicate_ack(clock::time_point now) {
 void connection::enter_recovery(clock::time_point now) {
     probe_.clear();
     probe_deadline_ = never;
+    recovery_resent_ = false;
     in_recovery_ = true;
     recovery_point_ = send_max_;
     ++counters_.fast_retransmits;
@@ -402,6 +403,7 @@ void connection::enter_recovery(clock::time_point now) {
     ++counters_.retransmitted_segments;
     highest_retransmitted_ = send_unacknowledged_ + send_mss_;
     retransmit_deadline_ = now + rtt_.rto();
+    arm_loss_probe(now);  // the recovery timer: a lost retransmission is found without the RTO
 }
 
 // RFC 5961 3.2, 4.2, 5.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate limited (section 7).

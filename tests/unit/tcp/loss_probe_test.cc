@@ -129,6 +129,52 @@ BOOST_AUTO_TEST_CASE(a_hole_below_sacked_data_is_recovered_at_the_probe_timer) {
     BOOST_CHECK_EQUAL(tcp->counters().retransmit_timeouts, 0u);
 }
 
+// RFC 6675 sends each hole once. When that retransmission is lost too, nothing more comes
+// back that would send it again, and recovery used to stall until the RTO. The same timer,
+// run from the last send while in recovery, sends the hole again.
+BOOST_AUTO_TEST_CASE(a_lost_retransmission_is_sent_again_at_the_recovery_timer) {
+    establish_with_rtt(800us);
+    send_flight(6);
+    ack_with_blocks(base, {{1, 2}});
+    ack_with_blocks(base, {{1, 3}});
+    ack_with_blocks(base, {{1, 4}});
+    BOOST_REQUIRE(tcp->in_recovery());
+    expect_sent({.flags = ack, .sequence = base, .length = mss});
+    ack_with_blocks(base, {{1, 6}});  // the rest arrives; the retransmission does not
+    expect_nothing_sent();
+    const auto timeout = 2 * tcp->rtt().smoothed();
+    advance(timeout - 1ns);
+    expect_nothing_sent();
+    advance(1ns);
+    expect_sent({.flags = ack, .sequence = base, .length = mss});
+    BOOST_CHECK_EQUAL(tcp->counters().retransmissions_lost, 1u);
+    BOOST_CHECK_EQUAL(tcp->counters().retransmit_timeouts, 0u);
+    BOOST_CHECK_EQUAL(tcp->counters().fast_retransmits, 1u);  // the same recovery: no second cut
+    send_ack_of(base + 6 * mss);
+    BOOST_CHECK(!tcp->in_recovery());
+}
+
+// A peer that has gone silent gets the holes once more, then meets the RTO as before: the
+// recovery timer neither repeats nor moves the RTO.
+BOOST_AUTO_TEST_CASE(a_silent_peer_in_recovery_gets_one_resend_then_the_rto) {
+    establish_with_rtt(800us);
+    send_flight(6);
+    ack_with_blocks(base, {{1, 2}});
+    ack_with_blocks(base, {{1, 3}});
+    ack_with_blocks(base, {{1, 6}});
+    BOOST_REQUIRE(tcp->in_recovery());
+    expect_sent({.flags = ack, .sequence = base, .length = mss});
+    const auto rto = tcp->rtt().rto();
+    advance(rto - 1ns);
+    expect_sent({.flags = ack, .sequence = base, .length = mss});  // once, at the recovery timer
+    expect_nothing_sent();
+    BOOST_CHECK_EQUAL(tcp->counters().retransmissions_lost, 1u);
+    advance(1ns);
+    expect_sent({.flags = ack, .sequence = base, .length = mss});  // the RTO
+    BOOST_CHECK_EQUAL(tcp->counters().retransmit_timeouts, 1u);
+    BOOST_CHECK(!tcp->in_recovery());
+}
+
 BOOST_AUTO_TEST_CASE(without_the_probe_the_same_tail_waits_for_the_rto) {
     options.tail_loss_probe = false;
     establish_with_rtt(800us);
