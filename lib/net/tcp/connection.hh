@@ -246,6 +246,7 @@ private:
 
     // loss_probe.cc: the tail loss probe (RFC 8985 7).
     bool may_probe() const noexcept;
+    bool mark_holes_below_sacked_lost() noexcept;
     void arm_loss_probe(clock::time_point now) noexcept;
     void on_loss_probe_timeout(clock::time_point now);
     void on_recovery_timeout(clock::time_point now);

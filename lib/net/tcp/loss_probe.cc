@@ -72,8 +72,16 @@ probe_verdict loss_probe::on_ack(seq ack, bool advanced, bool duplicate, bool re
 bool connection::may_probe() const noexcept {
     if (!options_.tail_loss_probe || !sack_on_ || !syn_acknowledged_ || !rtt_.has_sample()) return false;
     if (send_max_ == send_unacknowledged_ || in_recovery_ || retries_ > 0 || probe_.outstanding()) return false;
-    const bool recovered_before = counters_.fast_retransmits + counters_.retransmit_timeouts > 0;
-    return !(recovered_before && send_unacknowledged_ < recovery_point_);
+    return !(send_unacknowledged_ < recovery_point_);  // not in RTO recovery
+}
+
+// RACK's rule (RFC 8985 6.2) where the caller knows every byte in flight left at least a
+// PTO ago: an unSACKed byte below a SACKed one is lost. False when nothing is SACKed.
+bool connection::mark_holes_below_sacked_lost() noexcept {
+    const auto highest = scoreboard_.highest_sacked();
+    if (!highest || !(send_unacknowledged_ < *highest)) return false;
+    scoreboard_.mark_lost_before(*highest);
+    return true;
 }
 
 // RFC 8985 7.2: (re)started after new data leaves and after an ACK of new data. In fast
@@ -104,11 +112,9 @@ void connection::arm_loss_probe(clock::time_point now) noexcept {
 // deadline stays where it was, so a peer that has gone still meets the RTO, its back-off
 // and its retry limit.
 void connection::on_recovery_timeout(clock::time_point now) {
-    const auto highest = scoreboard_.highest_sacked();
-    if (!highest || !(send_unacknowledged_ < *highest)) return;
+    if (!mark_holes_below_sacked_lost()) return;
     recovery_resent_ = true;
     ++counters_.retransmissions_lost;
-    scoreboard_.mark_lost_before(*highest);
     highest_retransmitted_ = send_unacknowledged_;
     transmit(now);
 }
@@ -123,9 +129,8 @@ void connection::on_loss_probe_timeout(clock::time_point now) {
     // Every byte in flight left at least a PTO (over an RTT) ago, and none was answered
     // since: an unSACKed byte below a SACKed one is lost by RACK's rule (RFC 8985 6.2,
     // 6.3's timer). Recover it now; no probe is needed to learn that.
-    if (const auto highest = scoreboard_.highest_sacked(); highest && send_unacknowledged_ < *highest) {
+    if (mark_holes_below_sacked_lost()) {
         ++counters_.loss_probe_recoveries;
-        scoreboard_.mark_lost_before(*highest);
         enter_recovery(now);
         return;
     }

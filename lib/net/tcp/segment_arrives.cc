@@ -47,7 +47,7 @@ void connection::on_segment(segment&& incoming, clock::time_point now) {
         ++counters_.out_of_window;
         // RFC 2883 4: data we hold already is reported in the ACK that answers it (D-SACK).
         const seq next = received_.next();
-        if (sack_on_ && !incoming.payload.empty() && incoming.end() <= next && next - incoming.sequence > 0) {
+        if (sack_on_ && !incoming.payload.empty() && incoming.end() <= next) {
             duplicate_report_ = wire::tcp_sack_block{incoming.sequence.value,
                                                      (incoming.sequence + std::uint32_t(incoming.payload.size())).value};
         }
@@ -365,6 +365,10 @@ void connection::acknowledge_new_data(seq ack, clock::time_point now) {
     } else if (acked > 0) {
         congestion_->on_ack(acked, send_mss_, now, rtt_.smoothed());
     }
+    // "recover" is compared modulo 2^32: once SND.UNA has passed it, it follows one byte
+    // behind, so that after 2 GiB more it does not read as ahead again and block fast
+    // retransmit (RFC 6582 4.1's test stays as it was).
+    if (!in_recovery_ && recovery_point_ < send_unacknowledged_ - 1) recovery_point_ = send_unacknowledged_ - 1;
     // RFC 6298 (5.2) and (5.3).
     if (send_unacknowledged_ == send_max_) {
         retransmit_deadline_ = never;
@@ -382,9 +386,9 @@ void connection::on_duplicate_ack(clock::time_point now) {
     if (in_recovery_) return;  // transmit() sends what the pipe allows
     const bool lost = duplicate_acks_ >= 3 || (sack_on_ && scoreboard_.is_lost(send_unacknowledged_, send_mss_));
     if (!lost) return;
-    if (send_unacknowledged_ - 1 < recovery_point_ && counters_.fast_retransmits + counters_.retransmit_timeouts > 0) {
-        return;  // RFC 6582 4.1: these duplicates are from before the last recovery
-    }
+    // RFC 6582 4.1: these duplicates are from before the last recovery ("recover" starts
+    // at the ISS, so before any recovery this never holds).
+    if (send_unacknowledged_ - 1 < recovery_point_) return;
     enter_recovery(now);
 }
 

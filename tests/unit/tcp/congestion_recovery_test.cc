@@ -3,6 +3,9 @@
 // hole, a full ACK ends recovery; and the window grows in slow start.
 #include <boost/test/unit_test.hpp>
 
+#include <span>
+#include <vector>
+
 #include "tests/unit/tcp/connection_fixture.hh"
 
 using namespace sluice::net::tcp;
@@ -58,23 +61,9 @@ BOOST_AUTO_TEST_CASE(fast_retransmit_after_three_duplicate_acks) {
 // (which counts as a retransmission), an ISS in the upper half of the sequence space put
 // SND.UNA "below" it, and fast retransmit never ran; every loss waited for the RTO.
 BOOST_AUTO_TEST_CASE(fast_retransmit_runs_after_a_retransmitted_syn_whatever_the_iss) {
-    options.window_scale = false;
-    options.sack = false;
-    options.timestamps = false;
     for (const std::uint32_t iss : {1000u, 0x90000000u, 0xfffff000u}) {
         BOOST_TEST_CONTEXT("ISS " << iss) {
-            make(options);
-            tcp->open(seq(iss), now);
-            sink.sent.clear();
-            advance(tcp->rtt().rto());
-            expect_sent({.flags = syn, .sequence = seq(iss)});  // the SYN timed out once
-            segment synack = peer(syn | ack);
-            synack.sequence = seq(peer_iss);
-            synack.acknowledgment = seq(iss + 1);
-            synack.options.mss = peer_mss;
-            send(std::move(synack));
-            sink.sent.clear();
-            BOOST_REQUIRE(tcp->state() == tcp_state::established);
+            make_established_from(seq(iss), 1);  // the SYN timed out once
             const auto bytes = pattern(seq(iss + 1), 8 * mss);
             BOOST_REQUIRE(tcp->write(bytes, now).ok());
             sink.sent.clear();
@@ -85,6 +74,42 @@ BOOST_AUTO_TEST_CASE(fast_retransmit_runs_after_a_retransmitted_syn_whatever_the
             BOOST_CHECK_EQUAL(tcp->counters().fast_retransmits, 1u);
         }
     }
+}
+
+// "recover" is a sequence number, compared modulo 2^32. Left where a recovery put it, it
+// read as ahead of SND.UNA again once 2 GiB more were acknowledged, and fast retransmit
+// stayed off for the 2 GiB after that: a long-lived stream lost it without a trace.
+BOOST_AUTO_TEST_CASE(fast_retransmit_still_runs_two_gibibytes_after_a_recovery) {
+    options.send_buffer = 2 << 20;  // what the fixture's pool of mbufs holds
+    make_established(options);  // window scale: the peer offers 65535 << 7 bytes
+    const std::uint32_t segment = tcp->send_mss();
+    const std::vector<std::byte> zeros(options.send_buffer);
+    const auto fill = [&] {
+        BOOST_REQUIRE(tcp->write(std::span(zeros.data(), tcp->send_room()), now).ok());
+        sink.sent.clear();
+    };
+    // The second segment is lost; the first arrives, then three duplicates.
+    const auto lose_one_and_expect_fast_retransmit = [&](std::uint64_t recoveries) {
+        fill();
+        const seq una = tcp->send_unacknowledged();
+        send_ack_of(una + segment);
+        sink.sent.clear();  // what the window let out after that first ACK
+        for (int i = 0; i < 3; ++i) send_ack_of(una + segment);
+        expect_sent({.flags = ack, .sequence = una + segment, .length = segment});
+        BOOST_REQUIRE_EQUAL(tcp->counters().fast_retransmits, recoveries);
+        send_ack_of(tcp->send_next());
+        BOOST_REQUIRE(!tcp->in_recovery());
+        sink.sent.clear();
+    };
+    lose_one_and_expect_fast_retransmit(1);
+    std::uint64_t acknowledged = 0;
+    while (acknowledged < (std::uint64_t(1) << 31) + (std::uint64_t(64) << 20)) {
+        fill();
+        const seq before = tcp->send_unacknowledged();
+        send_ack_of(tcp->send_next());
+        acknowledged += std::uint32_t(tcp->send_unacknowledged() - before);
+    }
+    lose_one_and_expect_fast_retransmit(2);
 }
 
 BOOST_AUTO_TEST_CASE(partial_ack_retransmits_the_next_hole_and_full_ack_ends_recovery) {

@@ -174,6 +174,27 @@ struct connection_fixture {
         BOOST_REQUIRE(tcp->state() == tcp_state::established);
         tcp->take_events();
     }
+    // An active open from `iss` with the plainest options whose SYN timed out `timeouts`
+    // times before the SYN-ACK came (Karn then leaves no RTT sample).
+    void make_established_from(seq iss, unsigned timeouts) {
+        options.window_scale = false;
+        options.sack = false;
+        options.timestamps = false;
+        make(options);
+        tcp->open(iss, now);
+        sink.sent.clear();
+        for (unsigned i = 0; i < timeouts; ++i) {
+            advance(tcp->rtt().rto());
+            expect_sent({.flags = syn, .sequence = iss});
+        }
+        segment synack = peer(syn | ack);
+        synack.sequence = seq(peer_iss);
+        synack.acknowledgment = iss + 1;
+        synack.options.mss = peer_mss;
+        send(std::move(synack));
+        sink.sent.clear();
+        BOOST_REQUIRE(tcp->state() == tcp_state::established);
+    }
     // Without window scale, SACK or timestamps: the plainest connection, easiest to script.
     void make_established() {
         options.window_scale = false;

@@ -46,21 +46,7 @@ BOOST_AUTO_TEST_CASE(timeout_goes_back_to_the_first_unacknowledged_byte_with_one
 // RFC 6298 (5.7): a SYN that timed out leaves no RTT sample (Karn), and data then starts
 // with an RTO of 3 s, not the initial 1 s; the first sample replaces it.
 BOOST_AUTO_TEST_CASE(data_after_a_syn_timeout_starts_with_a_three_second_rto) {
-    options.window_scale = false;
-    options.sack = false;
-    options.timestamps = false;
-    make(options);
-    tcp->open(seq(our_iss), now);
-    sink.sent.clear();
-    advance(1s);
-    expect_sent({.flags = syn, .sequence = seq(our_iss)});
-    segment synack = peer(syn | ack);
-    synack.sequence = seq(peer_iss);
-    synack.acknowledgment = seq(our_iss + 1);
-    synack.options.mss = peer_mss;
-    send(std::move(synack));
-    sink.sent.clear();
-    BOOST_REQUIRE(tcp->state() == tcp_state::established);
+    make_established_from(seq(our_iss), 1);
     BOOST_CHECK(!tcp->rtt().has_sample());
     BOOST_CHECK(tcp->rtt().rto() == clock::duration(3s));
     write(100);
@@ -70,14 +56,7 @@ BOOST_AUTO_TEST_CASE(data_after_a_syn_timeout_starts_with_a_three_second_rto) {
     advance(1ns);
     expect_sent({.flags = ack | psh, .sequence = seq(our_iss + 1), .length = 100});
     // Without the timeout, the same handshake samples its RTT and data uses it.
-    make(options);
-    tcp->open(seq(our_iss), now);
-    sink.sent.clear();
-    segment answer = peer(syn | ack);
-    answer.sequence = seq(peer_iss);
-    answer.acknowledgment = seq(our_iss + 1);
-    answer.options.mss = peer_mss;
-    send(std::move(answer));
+    make_established_from(seq(our_iss), 0);
     BOOST_CHECK(tcp->rtt().has_sample());
     BOOST_CHECK(tcp->rtt().rto() == options.rto.minimum);
 }
